@@ -1,0 +1,700 @@
+"""Clinical use cases: admit, discharge, record, amend and void assessments.
+
+Each use case is one transaction that names the acting user and writes its audit row in the same
+transaction, so a record and its audit trail commit together or not at all. Clinical rows are never
+updated or deleted: an amendment is a new version linked to the one it replaces.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, aliased, selectinload
+
+from monitor.domain import charting, scales, substances
+from monitor.services.clock import Clock, SystemClock, workstation_zone_name
+from monitor.services.errors import Conflict, NotFound, ServiceError, ValidationError
+from monitor.services.views import (
+    AdmissionRequest,
+    AssessmentInput,
+    AssessmentView,
+    AuditView,
+    EpisodeDetail,
+    EpisodeSummary,
+    SubstanceView,
+    UserView,
+)
+from monitor.store import audit
+from monitor.store.database import Database
+from monitor.store.models import (
+    Assessment,
+    AssessmentItem,
+    AssessmentVoid,
+    AuditEntry,
+    Episode,
+    Patient,
+    SubstanceUse,
+    User,
+)
+
+WORKSTATION_USERNAME = "workstation"
+WORKSTATION_DISPLAY_NAME = "Workstation default user (no sign-in yet)"
+SEXES = ("female", "male", "other", "unknown")
+MAX_REASON = 2000
+
+
+def _clean(text: str | None) -> str:
+    return (text or "").strip()
+
+
+def _require_reason(field: str, reason: str | None, what: str) -> str:
+    cleaned = _clean(reason)
+    if not cleaned:
+        raise ValidationError(field, f"A reason is required to {what}.")
+    if len(cleaned) > MAX_REASON:
+        raise ValidationError(field, f"The reason is too long (at most {MAX_REASON} characters).")
+    return cleaned
+
+
+class ClinicalService:
+    """The use cases the GUI, the CLI, the tests and the benchmarks all call."""
+
+    def __init__(self, db: Database, clock: Clock | None = None, zone_name: str | None = None) -> None:
+        self.db = db
+        self.clock: Clock = clock or SystemClock()
+        self.zone_name = zone_name or workstation_zone_name()
+
+    # --- users ------------------------------------------------------------------------------------
+
+    def ensure_user(
+        self, username: str, display_name: str = "", role: str = "nurse", *, workstation_default: bool = False
+    ) -> UserView:
+        """Create the account if it does not exist (used for the configured default user)."""
+        username = _clean(username)
+        if not username:
+            raise ValidationError("username", "A user name is required.")
+        with self.db.write() as session:
+            user = session.scalar(select(User).where(User.username == username))
+            if user is None:
+                user = User(
+                    username=username,
+                    display_name=_clean(display_name) or username,
+                    role=role,
+                    active=True,
+                    is_workstation_default=workstation_default,
+                    created_at=self.clock.now(),
+                )
+                session.add(user)
+                session.flush()
+                audit.append(
+                    session,
+                    at=self.clock.now(),
+                    user_id=user.id,
+                    action="user.create",
+                    entity="user",
+                    entity_id=user.id,
+                    after={"username": username, "role": role, "workstation_default": workstation_default},
+                )
+            return _user_view(user)
+
+    def ensure_workstation_user(self) -> UserView:
+        return self.ensure_user(
+            WORKSTATION_USERNAME, WORKSTATION_DISPLAY_NAME, "nurse", workstation_default=True
+        )
+
+    def _actor(self, session: Session, username: str) -> User:
+        user = session.scalar(select(User).where(User.username == username))
+        if user is None:
+            raise ServiceError(f"Unknown user {username!r}: every write must name an existing user.")
+        if not user.active:
+            raise ServiceError(f"The account {username!r} is deactivated and cannot record.")
+        return user
+
+    # --- admission and discharge ------------------------------------------------------------------
+
+    def admit(self, actor: str, request: AdmissionRequest) -> int:
+        """Admit a patient to a new episode; an existing MRN adds the episode to that patient."""
+        now = self.clock.now()
+        mrn = _clean(request.mrn)
+        name = _clean(request.name)
+        if not mrn:
+            raise ValidationError("MRN", "The MRN is required.")
+        if len(mrn) > 64:
+            raise ValidationError("MRN", "The MRN is too long (at most 64 characters).")
+        if not name:
+            raise ValidationError("Name", "The patient's name is required.")
+        if request.birth_date is not None and request.birth_date > now.date():
+            raise ValidationError("Birth date", "The birth date is in the future.")
+        if request.birth_date is not None and request.birth_date < date(1900, 1, 1):
+            raise ValidationError("Birth date", "The birth date is before 1900; check the year.")
+        sex = request.sex or None
+        if sex is not None and sex not in SEXES:
+            raise ValidationError("Sex", f"Sex must be one of {', '.join(SEXES)}.")
+        admitted_at = self._checked_time("Admitted at", request.admitted_at, now)
+        uses = []
+        for number, use in enumerate(request.substances, start=1):
+            try:
+                substances.substance(use.substance)
+            except substances.UnknownSubstance as exc:
+                raise ValidationError("Substance", f"Substance {number}: {exc}") from exc
+            if use.last_use_at is not None:
+                last = charting.require_aware(use.last_use_at, "Last use")
+                if last > now + charting.FUTURE_TOLERANCE:
+                    raise ValidationError("Last use", f"Substance {number}: the last use is in the future.")
+            if use.route and use.route not in substances.ROUTES:
+                raise ValidationError("Route", f"Substance {number}: route must be one of the list.")
+            uses.append(use)
+
+        with self.db.write() as session:
+            user = self._actor(session, actor)
+            patient = session.scalar(select(Patient).where(Patient.mrn == mrn))
+            if patient is None:
+                patient = Patient(
+                    mrn=mrn,
+                    name=name,
+                    birth_date=request.birth_date,
+                    sex=sex,
+                    created_at=now,
+                    created_by_id=user.id,
+                )
+                session.add(patient)
+                session.flush()
+                audit.append(
+                    session,
+                    at=now,
+                    user_id=user.id,
+                    action="patient.create",
+                    entity="patient",
+                    entity_id=patient.id,
+                    patient_id=patient.id,
+                    after={"mrn": mrn, "name": name, "birth_date": request.birth_date, "sex": sex},
+                )
+            elif patient.name.casefold() != name.casefold():
+                raise ValidationError(
+                    "Name",
+                    f"MRN {mrn} belongs to {patient.name}, not {name}. Check the MRN or the name.",
+                )
+            open_episode = session.scalar(
+                select(Episode).where(Episode.patient_id == patient.id, Episode.discharged_at.is_(None))
+            )
+            if open_episode is not None:
+                raise Conflict(
+                    f"{patient.name} (MRN {mrn}) already has an open episode in bed "
+                    f"{open_episode.bed or '(none)'}; discharge it before admitting again."
+                )
+            episode = Episode(
+                patient_id=patient.id,
+                admitted_at=admitted_at,
+                bed=_clean(request.bed),
+                recorded_at=now,
+                admitted_by_id=user.id,
+                tz_name=self.zone_name,
+                discharge_note="",
+            )
+            session.add(episode)
+            session.flush()
+            for use in uses:
+                session.add(
+                    SubstanceUse(
+                        episode_id=episode.id,
+                        substance=use.substance,
+                        last_use_at=use.last_use_at,
+                        amount=_clean(use.amount),
+                        route=use.route,
+                    )
+                )
+            audit.append(
+                session,
+                at=now,
+                user_id=user.id,
+                action="episode.admit",
+                entity="episode",
+                entity_id=episode.id,
+                patient_id=patient.id,
+                after={
+                    "admitted_at": admitted_at,
+                    "bed": episode.bed,
+                    "substances": [
+                        {
+                            "substance": u.substance,
+                            "last_use_at": u.last_use_at,
+                            "amount": u.amount,
+                            "route": u.route,
+                        }
+                        for u in uses
+                    ],
+                },
+            )
+            return episode.id
+
+    def discharge(self, actor: str, episode_id: int, discharged_at: datetime, note: str = "") -> None:
+        now = self.clock.now()
+        when = self._checked_time("Discharged at", discharged_at, now)
+        with self.db.write() as session:
+            user = self._actor(session, actor)
+            episode = self._episode(session, episode_id)
+            if episode.discharged_at is not None:
+                raise Conflict("This episode is already discharged.")
+            if when < episode.admitted_at:
+                raise ValidationError("Discharged at", "The discharge time is before the admission.")
+            episode.discharged_at = when
+            episode.discharged_by_id = user.id
+            episode.discharge_note = _clean(note)
+            audit.append(
+                session,
+                at=now,
+                user_id=user.id,
+                action="episode.discharge",
+                entity="episode",
+                entity_id=episode.id,
+                patient_id=episode.patient_id,
+                before={"discharged_at": None},
+                after={"discharged_at": when, "note": episode.discharge_note},
+            )
+
+    # --- assessments ------------------------------------------------------------------------------
+
+    def record_assessment(self, actor: str, episode_id: int, entry: AssessmentInput) -> AssessmentView:
+        """Save a complete assessment. Refused: a missing item, a future time, late charting with no
+        reason, a closed episode."""
+        now = self.clock.now()
+        result = self._score(entry)
+        taken_at = self._checked_time("Time taken", entry.taken_at, now)
+        late_reason = _clean(entry.late_reason)
+        if charting.check_clinical_time(taken_at, now) is charting.TimeVerdict.LATE and not late_reason:
+            raise ValidationError(
+                "Reason for late charting",
+                "This assessment is charted more than 1 hour after it was taken: give a reason.",
+            )
+        with self.db.write() as session:
+            user = self._actor(session, actor)
+            episode = self._episode(session, episode_id)
+            if episode.discharged_at is not None:
+                raise Conflict("This episode is discharged; assessments can no longer be added.")
+            if taken_at < episode.admitted_at - charting.LATE_CHARTING_AFTER:
+                raise ValidationError("Time taken", "The time taken is before the admission.")
+            row = self._insert_assessment(
+                session, user, episode.id, entry, result, taken_at, now, late_reason
+            )
+            audit.append(
+                session,
+                at=now,
+                user_id=user.id,
+                action="assessment.record",
+                entity="assessment",
+                entity_id=row.id,
+                patient_id=episode.patient_id,
+                after=_assessment_audit(row, result),
+                reason=late_reason,
+            )
+            session.flush()
+            return self._assessment_views(session, [row])[0]
+
+    def amend_assessment(
+        self, actor: str, assessment_id: int, entry: AssessmentInput, reason: str
+    ) -> AssessmentView:
+        """Correct an assessment: a new version replaces it; the old one stays in the history."""
+        now = self.clock.now()
+        why = _require_reason("Reason for amendment", reason, "amend an assessment")
+        result = self._score(entry)
+        taken_at = self._checked_time("Time taken", entry.taken_at, now)
+        with self.db.write() as session:
+            user = self._actor(session, actor)
+            old = session.get(Assessment, assessment_id)
+            if old is None:
+                raise NotFound(f"Assessment {assessment_id} does not exist.")
+            self._require_current(session, old, "amend")
+            episode = self._episode(session, old.episode_id)
+            row = self._insert_assessment(
+                session,
+                user,
+                episode.id,
+                entry,
+                result,
+                taken_at,
+                now,
+                _clean(entry.late_reason),
+                replaces=old,
+                amend_reason=why,
+            )
+            audit.append(
+                session,
+                at=now,
+                user_id=user.id,
+                action="assessment.amend",
+                entity="assessment",
+                entity_id=row.id,
+                patient_id=episode.patient_id,
+                before=_assessment_audit(old, None),
+                after=_assessment_audit(row, result),
+                reason=why,
+            )
+            session.flush()
+            return self._assessment_views(session, [row])[0]
+
+    def mark_entered_in_error(self, actor: str, assessment_id: int, reason: str) -> AssessmentView:
+        now = self.clock.now()
+        why = _require_reason("Reason", reason, "mark an assessment entered in error")
+        with self.db.write() as session:
+            user = self._actor(session, actor)
+            row = session.get(Assessment, assessment_id)
+            if row is None:
+                raise NotFound(f"Assessment {assessment_id} does not exist.")
+            self._require_current(session, row, "mark entered in error")
+            episode = self._episode(session, row.episode_id)
+            session.add(AssessmentVoid(assessment_id=row.id, voided_at=now, voided_by_id=user.id, reason=why))
+            audit.append(
+                session,
+                at=now,
+                user_id=user.id,
+                action="assessment.entered_in_error",
+                entity="assessment",
+                entity_id=row.id,
+                patient_id=episode.patient_id,
+                before={"entered_in_error": False},
+                after={"entered_in_error": True},
+                reason=why,
+            )
+            session.flush()
+            return self._assessment_views(session, [row])[0]
+
+    # --- queries ----------------------------------------------------------------------------------
+
+    def open_episodes(self) -> list[EpisodeSummary]:
+        with self.db.read() as session:
+            episodes = session.execute(
+                select(Episode, Patient)
+                .join(Patient, Patient.id == Episode.patient_id)
+                .where(Episode.discharged_at.is_(None))
+                .order_by(Episode.bed, Patient.name)
+            ).all()
+            latest = self._latest_current(session, [e.id for e, _ in episodes])
+            result = []
+            for episode, patient in episodes:
+                last = latest.get(episode.id)
+                band = scales.COWS.band_for(last.total).label if last else ""
+                result.append(
+                    EpisodeSummary(
+                        id=episode.id,
+                        patient_id=patient.id,
+                        mrn=patient.mrn,
+                        name=patient.name,
+                        bed=episode.bed,
+                        admitted_at=episode.admitted_at,
+                        discharged_at=episode.discharged_at,
+                        latest_total=last.total if last else None,
+                        latest_band=band,
+                        latest_taken_at=last.taken_at if last else None,
+                    )
+                )
+            return result
+
+    def episode(self, episode_id: int) -> EpisodeDetail:
+        with self.db.read() as session:
+            episode = session.scalar(
+                select(Episode)
+                .where(Episode.id == episode_id)
+                .options(selectinload(Episode.substances), selectinload(Episode.patient))
+            )
+            if episode is None:
+                raise NotFound(f"Episode {episode_id} does not exist.")
+            names = _usernames(session, [episode.admitted_by_id, episode.discharged_by_id])
+            patient = episode.patient
+            return EpisodeDetail(
+                id=episode.id,
+                patient_id=patient.id,
+                mrn=patient.mrn,
+                name=patient.name,
+                birth_date=patient.birth_date,
+                sex=patient.sex,
+                bed=episode.bed,
+                admitted_at=episode.admitted_at,
+                admitted_by=names.get(episode.admitted_by_id, ""),
+                discharged_at=episode.discharged_at,
+                discharged_by=names.get(episode.discharged_by_id or -1, ""),
+                discharge_note=episode.discharge_note,
+                tz_name=episode.tz_name,
+                substances=tuple(_substance_view(u) for u in episode.substances),
+            )
+
+    def assessments(self, episode_id: int, *, include_entered_in_error: bool = True) -> list[AssessmentView]:
+        """The current version of each assessment of the episode, oldest first."""
+        with self.db.read() as session:
+            successor = aliased(Assessment)
+            rows = session.scalars(
+                select(Assessment)
+                .where(Assessment.episode_id == episode_id)
+                .where(~select(successor.id).where(successor.replaces_id == Assessment.id).exists())
+                .order_by(Assessment.taken_at, Assessment.id)
+            ).all()
+            views = self._assessment_views(session, rows)
+        if not include_entered_in_error:
+            views = [v for v in views if not v.entered_in_error]
+        return views
+
+    def assessment_history(self, assessment_id: int) -> list[AssessmentView]:
+        """Every version of the assessment, first to current."""
+        with self.db.read() as session:
+            row = session.get(Assessment, assessment_id)
+            if row is None:
+                raise NotFound(f"Assessment {assessment_id} does not exist.")
+            root = row.root_id or row.id
+            rows = session.scalars(
+                select(Assessment)
+                .where((Assessment.id == root) | (Assessment.root_id == root))
+                .order_by(Assessment.version)
+            ).all()
+            return self._assessment_views(session, rows)
+
+    def audit_entries(self, *, patient_id: int | None = None, limit: int = 500) -> list[AuditView]:
+        with self.db.read() as session:
+            query = select(AuditEntry, User.username).join(User, User.id == AuditEntry.user_id)
+            if patient_id is not None:
+                query = query.where(AuditEntry.patient_id == patient_id)
+            rows = session.execute(query.order_by(AuditEntry.id.desc()).limit(limit)).all()
+            return [
+                AuditView(
+                    id=e.id,
+                    at=e.at,
+                    username=name,
+                    action=e.action,
+                    entity=e.entity,
+                    entity_id=e.entity_id,
+                    patient_id=e.patient_id,
+                    reason=e.reason,
+                    before_json=e.before_json,
+                    after_json=e.after_json,
+                )
+                for e, name in rows
+            ]
+
+    def verify_audit_chain(self) -> audit.ChainReport:
+        with self.db.read() as session:
+            return audit.verify_chain(session)
+
+    # --- helpers ----------------------------------------------------------------------------------
+
+    def _checked_time(self, field: str, value: datetime, now: datetime) -> datetime:
+        try:
+            verdict = charting.check_clinical_time(value, now)
+        except ValueError as exc:
+            raise ValidationError(field, f"{field} must include a time zone.") from exc
+        if verdict is charting.TimeVerdict.IN_FUTURE:
+            raise ValidationError(
+                field, f"{field} is more than 5 minutes in the future; clinical times cannot be ahead."
+            )
+        return value.astimezone(UTC)
+
+    def _score(self, entry: AssessmentInput) -> scales.Score:
+        scale = scales.SCALES.get(entry.scale)
+        if scale is None:
+            raise ValidationError("Scale", f"Unknown scale {entry.scale!r}.")
+        try:
+            result = scales.score(scale, entry.items)
+        except scales.ScaleError as exc:
+            raise ValidationError("Items", str(exc)) from exc
+        if not result.complete:
+            labels = ", ".join(f"{scale.item(k).number} {scale.item(k).label}" for k in result.missing)
+            raise ValidationError("Items", f"Not saved: every item needs a score. Missing: {labels}.")
+        if entry.pulse_bpm is not None and scale is scales.COWS:
+            try:
+                expected = scales.resting_pulse_value(entry.pulse_bpm)
+            except scales.ImplausiblePulse as exc:
+                raise ValidationError("Pulse (bpm)", str(exc)) from exc
+            if result.answers["resting_pulse"] != expected:
+                raise ValidationError(
+                    "Pulse (bpm)",
+                    f"A pulse of {entry.pulse_bpm} bpm scores {expected} on item 1, "
+                    f"not {result.answers['resting_pulse']}.",
+                )
+        return result
+
+    def _insert_assessment(
+        self,
+        session: Session,
+        user: User,
+        episode_id: int,
+        entry: AssessmentInput,
+        result: scales.Score,
+        taken_at: datetime,
+        now: datetime,
+        late_reason: str,
+        *,
+        replaces: Assessment | None = None,
+        amend_reason: str = "",
+    ) -> Assessment:
+        assert result.total is not None
+        row = Assessment(
+            episode_id=episode_id,
+            scale=entry.scale,
+            taken_at=taken_at,
+            recorded_at=now,
+            recorded_by_id=user.id,
+            tz_name=self.zone_name,
+            total=result.total,
+            pulse_bpm=entry.pulse_bpm,
+            note=_clean(entry.note),
+            late_reason=late_reason,
+            root_id=(replaces.root_id or replaces.id) if replaces else None,
+            version=(replaces.version + 1) if replaces else 1,
+            replaces_id=replaces.id if replaces else None,
+            amend_reason=amend_reason,
+        )
+        session.add(row)
+        session.flush()
+        for key, value in result.answers.items():
+            session.add(AssessmentItem(assessment_id=row.id, item_key=key, value=value))
+        return row
+
+    def _require_current(self, session: Session, row: Assessment, what: str) -> None:
+        successor = session.scalar(select(Assessment).where(Assessment.replaces_id == row.id))
+        if successor is not None:
+            who = _usernames(session, [successor.recorded_by_id]).get(successor.recorded_by_id, "")
+            raise Conflict(
+                f"Cannot {what}: this version was already amended by {who} "
+                f"(recorded {successor.recorded_at:%Y-%m-%d %H:%M} UTC). Open the current version."
+            )
+        if session.get(AssessmentVoid, row.id) is not None:
+            raise Conflict(f"Cannot {what}: this assessment is already marked entered in error.")
+
+    def _episode(self, session: Session, episode_id: int) -> Episode:
+        episode = session.get(Episode, episode_id)
+        if episode is None:
+            raise NotFound(f"Episode {episode_id} does not exist.")
+        return episode
+
+    def _latest_current(self, session: Session, episode_ids: Sequence[int]) -> dict[int, Assessment]:
+        """The latest current, valid assessment of each episode, in one query."""
+        if not episode_ids:
+            return {}
+        successor = aliased(Assessment)
+        valid = (
+            select(Assessment)
+            .where(Assessment.episode_id.in_(episode_ids))
+            .where(~select(successor.id).where(successor.replaces_id == Assessment.id).exists())
+            .where(
+                ~select(AssessmentVoid.assessment_id)
+                .where(AssessmentVoid.assessment_id == Assessment.id)
+                .exists()
+            )
+            .subquery()
+        )
+        latest_time = (
+            select(valid.c.episode_id, func.max(valid.c.taken_at).label("taken_at"))
+            .group_by(valid.c.episode_id)
+            .subquery()
+        )
+        rows = session.scalars(
+            select(Assessment)
+            .join(valid, valid.c.id == Assessment.id)
+            .join(
+                latest_time,
+                (latest_time.c.episode_id == valid.c.episode_id)
+                & (latest_time.c.taken_at == valid.c.taken_at),
+            )
+            .order_by(Assessment.id)
+        ).all()
+        return {row.episode_id: row for row in rows}
+
+    def _assessment_views(self, session: Session, rows: Sequence[Assessment]) -> list[AssessmentView]:
+        if not rows:
+            return []
+        ids = [r.id for r in rows]
+        items: dict[int, dict[str, int]] = {i: {} for i in ids}
+        for item in session.scalars(select(AssessmentItem).where(AssessmentItem.assessment_id.in_(ids))):
+            items[item.assessment_id][item.item_key] = item.value
+        voids = {
+            v.assessment_id: v
+            for v in session.scalars(select(AssessmentVoid).where(AssessmentVoid.assessment_id.in_(ids)))
+        }
+        successors = dict(
+            session.execute(
+                select(Assessment.replaces_id, Assessment.id).where(Assessment.replaces_id.in_(ids))
+            )
+            .tuples()
+            .all()
+        )
+        user_ids = [r.recorded_by_id for r in rows] + [v.voided_by_id for v in voids.values()]
+        users = {u.id: u for u in session.scalars(select(User).where(User.id.in_(set(user_ids))))}
+        views = []
+        for row in rows:
+            band = scales.SCALES[row.scale].band_for(row.total)
+            void = voids.get(row.id)
+            author = users[row.recorded_by_id]
+            views.append(
+                AssessmentView(
+                    id=row.id,
+                    root_id=row.root_id or row.id,
+                    version=row.version,
+                    episode_id=row.episode_id,
+                    scale=row.scale,
+                    taken_at=row.taken_at,
+                    recorded_at=row.recorded_at,
+                    recorded_by=author.username,
+                    recorded_by_name=author.display_name,
+                    tz_name=row.tz_name,
+                    items=items[row.id],
+                    total=row.total,
+                    band_key=band.key,
+                    band_label=band.label,
+                    pulse_bpm=row.pulse_bpm,
+                    note=row.note,
+                    late_reason=row.late_reason,
+                    replaces_id=row.replaces_id,
+                    amend_reason=row.amend_reason,
+                    superseded_by_id=successors.get(row.id),
+                    void_reason=void.reason if void else "",
+                    voided_by=users[void.voided_by_id].username if void else "",
+                    voided_at=void.voided_at if void else None,
+                )
+            )
+        return views
+
+
+def _user_view(user: User) -> UserView:
+    return UserView(
+        id=user.id,
+        username=user.username,
+        display_name=user.display_name,
+        role=user.role,
+        active=user.active,
+        is_workstation_default=user.is_workstation_default,
+    )
+
+
+def _usernames(session: Session, ids: Iterable[int | None]) -> dict[int, str]:
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return {}
+    return dict(session.execute(select(User.id, User.username).where(User.id.in_(wanted))).tuples().all())
+
+
+def _substance_view(use: SubstanceUse) -> SubstanceView:
+    known = substances.substance(use.substance)
+    return SubstanceView(
+        substance=use.substance,
+        label=known.label,
+        is_opioid=known.is_opioid,
+        last_use_at=use.last_use_at,
+        amount=use.amount,
+        route=use.route,
+    )
+
+
+def _assessment_audit(row: Assessment, result: scales.Score | None) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        "id": row.id,
+        "taken_at": row.taken_at,
+        "total": row.total,
+        "pulse_bpm": row.pulse_bpm,
+        "note": row.note,
+        "version": row.version,
+    }
+    if result is not None:
+        values["items"] = dict(result.answers)
+    else:
+        values["items"] = {i.item_key: i.value for i in row.items}
+    return values

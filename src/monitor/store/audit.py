@@ -1,0 +1,116 @@
+"""The append-only audit log: who, what, when, why, before and after, each row chained to the last.
+
+A row's hash covers its own content and the previous row's hash, so an edited or deleted row breaks
+the chain from that row on; `verify_chain` names the first row that does not match.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from monitor.store.models import AuditEntry
+
+GENESIS_HASH = "0" * 64
+
+
+def _json_default(value: object) -> str:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def to_json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, default=_json_default, ensure_ascii=False)
+
+
+def _row_hash(entry: AuditEntry) -> str:
+    content = {
+        "id": entry.id,
+        "at": entry.at.isoformat(),
+        "user_id": entry.user_id,
+        "action": entry.action,
+        "entity": entry.entity,
+        "entity_id": entry.entity_id,
+        "patient_id": entry.patient_id,
+        "reason": entry.reason,
+        "before": entry.before_json,
+        "after": entry.after_json,
+        "prev_hash": entry.prev_hash,
+    }
+    return hashlib.sha256(to_json(content).encode("utf-8")).hexdigest()
+
+
+def append(
+    session: Session,
+    *,
+    at: datetime,
+    user_id: int,
+    action: str,
+    entity: str,
+    entity_id: int | None,
+    patient_id: int | None = None,
+    before: Any = None,
+    after: Any = None,
+    reason: str = "",
+) -> AuditEntry:
+    """Add an audit row in the caller's transaction (so the write and its audit commit together)."""
+    bind = session.get_bind()
+    if bind.dialect.name == "postgresql":
+        # Serialise writers on the chain head; SQLite's BEGIN IMMEDIATE already does.
+        session.execute(text("SELECT pg_advisory_xact_lock(7215001)"))
+    last = session.execute(
+        select(AuditEntry.id, AuditEntry.row_hash).order_by(AuditEntry.id.desc()).limit(1)
+    ).first()
+    entry = AuditEntry(
+        id=(last.id + 1) if last else 1,
+        at=at.astimezone(UTC),
+        user_id=user_id,
+        action=action,
+        entity=entity,
+        entity_id=entity_id,
+        patient_id=patient_id,
+        reason=reason,
+        before_json=to_json(before),
+        after_json=to_json(after),
+        prev_hash=last.row_hash if last else GENESIS_HASH,
+        row_hash="",
+    )
+    entry.row_hash = _row_hash(entry)
+    session.add(entry)
+    return entry
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    rows_checked: int
+    first_broken_id: int | None
+    problem: str = ""
+
+    @property
+    def intact(self) -> bool:
+        return self.first_broken_id is None
+
+
+def verify_chain(session: Session) -> ChainReport:
+    """Walk the log in order and report the first row whose hash or link does not match."""
+    expected_prev = GENESIS_HASH
+    expected_id = 1
+    count = 0
+    for entry in session.scalars(select(AuditEntry).order_by(AuditEntry.id)).yield_per(500):
+        count += 1
+        if entry.id != expected_id:
+            return ChainReport(count, entry.id, f"row {expected_id} is missing before row {entry.id}")
+        if entry.prev_hash != expected_prev:
+            return ChainReport(count, entry.id, "link to the previous row does not match")
+        if _row_hash(entry) != entry.row_hash:
+            return ChainReport(count, entry.id, "row content does not match its hash")
+        expected_prev = entry.row_hash
+        expected_id += 1
+    return ChainReport(count, None)

@@ -1,0 +1,237 @@
+"""Opening the database: engine factory, SQLite pragmas, migrations at start, clear refusals.
+
+SQLite (the default, one file per workstation) and PostgreSQL (a ward with several workstations) use
+the same models and migrations. Every failure to open becomes a DatabaseProblem with a plain message.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import NullPool
+
+from monitor.store import migrations
+from monitor.store.errors import DatabaseProblem, ProblemKind, classify
+
+log = logging.getLogger(__name__)
+
+SQLITE_HEADER = b"SQLite format 3\x00"
+BUSY_TIMEOUT_MS = 5000
+NETWORK_FILESYSTEMS = {"nfs", "nfs4", "cifs", "smbfs", "smb3", "9p", "fuse.sshfs", "afs", "ncpfs", "davfs"}
+_WRITE_OPTION = "monitor_write"
+
+
+@dataclass
+class Database:
+    """An open, migrated database. Use `read()` for queries and `write()` for one clinical transaction."""
+
+    engine: Engine
+    url: str
+    path: Path | None
+    schema_revision: str
+    _sessions: sessionmaker[Session]
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.engine.dialect.name == "sqlite"
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A read-only unit of work: one BEGIN, so every query in it sees the same snapshot."""
+        try:
+            with self._sessions() as session, session.begin():
+                yield session
+        except SQLAlchemyError as exc:
+            raise classify(exc) from exc
+        except sqlite3.Error as exc:
+            raise classify(exc) from exc
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        """One write transaction (BEGIN IMMEDIATE on SQLite), committed durably or not at all."""
+        try:
+            with self._sessions() as session, session.begin():
+                session.connection(execution_options={_WRITE_OPTION: True})
+                yield session
+        except SQLAlchemyError as exc:
+            raise classify(exc) from exc
+        except sqlite3.Error as exc:
+            raise classify(exc) from exc
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def sqlite_url(path: Path) -> str:
+    return f"sqlite+pysqlite:///{path}"
+
+
+def _install_sqlite_events(engine: Engine) -> None:
+    """Fix the sqlite3 driver's legacy transactions (SQLAlchemy's documented recipe) and set pragmas."""
+
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy, not the driver, decide when transactions begin (the driver sends no BEGIN
+        # before a SELECT, so two reads in one transaction could see different data).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            cursor.execute("PRAGMA foreign_keys = ON")
+            cursor.execute("PRAGMA journal_mode = WAL")
+            # FULL: a commit that returned survives a power cut (clinical writes).
+            cursor.execute("PRAGMA synchronous = FULL")
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def on_begin(connection: Any) -> None:
+        # IMMEDIATE takes the write lock up front, so a writer waits (busy timeout) instead of failing
+        # half-way when another workstation process upgrades its read to a write.
+        write = connection.get_execution_options().get(_WRITE_OPTION, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+def is_network_filesystem(path: Path) -> bool:
+    """True if the path lies on a network mount (Linux /proc/mounts; a UNC path on Windows)."""
+    text = str(path)
+    if text.startswith("\\\\") or text.startswith("//"):
+        return True
+    try:
+        mounts = Path("/proc/mounts").read_text().splitlines()
+    except OSError:
+        return False
+    resolved = path.resolve()
+    best_len, best_type = -1, ""
+    for line in mounts:
+        parts = line.split()
+        if len(parts) < 3:
+            continue
+        mount_point = parts[1].replace("\\040", " ")
+        if (resolved == Path(mount_point) or Path(mount_point) in resolved.parents) and len(
+            mount_point
+        ) > best_len:
+            best_len, best_type = len(mount_point), parts[2]
+    return best_type in NETWORK_FILESYSTEMS
+
+
+def _prepare_sqlite_file(path: Path) -> None:
+    """Refuse what cannot be a database; create a new file readable by this account only (0600)."""
+    if is_network_filesystem(path.parent if not path.exists() else path):
+        raise DatabaseProblem(ProblemKind.NETWORK_SHARE, str(path))
+    if path.is_dir():
+        raise DatabaseProblem(ProblemKind.NOT_A_DATABASE, f"{path} is a folder")
+    if path.exists():
+        try:
+            with path.open("rb") as handle:
+                header = handle.read(len(SQLITE_HEADER))
+        except OSError as exc:
+            raise classify(exc) from exc
+        if header and header != SQLITE_HEADER:
+            raise DatabaseProblem(ProblemKind.NOT_A_DATABASE, f"{path}: unknown header")
+        if os.access(path, os.W_OK):
+            try:
+                os.chmod(path, 0o600)
+            except OSError:
+                log.warning("could not restrict database file permissions")
+        return
+    if not path.parent.exists():
+        raise DatabaseProblem(ProblemKind.CANNOT_OPEN, f"folder {path.parent} does not exist")
+    try:
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    except FileExistsError:
+        return
+    except OSError as exc:
+        kind = ProblemKind.READ_ONLY if isinstance(exc, PermissionError) else ProblemKind.CANNOT_OPEN
+        raise DatabaseProblem(kind, f"{type(exc).__name__}: {exc}") from exc
+    os.close(fd)
+
+
+def create_db_engine(url: str) -> Engine:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        # NullPool: a file connection per unit of work is cheap and never outlives a closed file.
+        engine = create_engine(url, poolclass=NullPool, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
+        _install_sqlite_events(engine)
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def backup_sqlite_file(path: Path, destination: Path) -> Path:
+    """A consistent copy through SQLite's online backup API (safe while others write)."""
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(destination, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
+    os.close(fd)
+    source = sqlite3.connect(path)
+    try:
+        target = sqlite3.connect(destination)
+        try:
+            source.backup(target)
+        finally:
+            target.close()
+    finally:
+        source.close()
+    return destination
+
+
+def open_database(
+    *, path: Path | None = None, url: str | None = None, migrate: bool = True
+) -> Database:
+    """Open (creating if needed) and migrate the database at `path` (SQLite) or `url` (any backend).
+
+    Before a schema upgrade of an existing SQLite file, a backup copy is written beside it under
+    `backups/`. A database from a newer version is refused untouched.
+    """
+    if (path is None) == (url is None):
+        raise ValueError("give exactly one of path or url")
+    if path is not None:
+        path = Path(path).expanduser().absolute()
+        _prepare_sqlite_file(path)
+        url = sqlite_url(path)
+    assert url is not None
+    try:
+        engine = create_db_engine(url)
+    except (SQLAlchemyError, ImportError, ValueError) as exc:
+        raise DatabaseProblem(ProblemKind.CANNOT_OPEN, f"{type(exc).__name__}: {exc}") from exc
+    try:
+        revision = _bring_schema_to_head(engine, path, migrate)
+    except DatabaseProblem:
+        engine.dispose()
+        raise
+    except (SQLAlchemyError, sqlite3.Error, OSError) as exc:
+        engine.dispose()
+        raise classify(exc) from exc
+    sessions = sessionmaker(engine, expire_on_commit=False)
+    return Database(engine=engine, url=url, path=path, schema_revision=revision, _sessions=sessions)
+
+
+def _bring_schema_to_head(engine: Engine, path: Path | None, migrate: bool) -> str:
+    with engine.connect() as connection:
+        current = migrations.current_revision(connection)
+    head = migrations.head_revision()
+    if current is not None and not migrations.is_known(current):
+        raise DatabaseProblem(ProblemKind.NEWER_SCHEMA, f"schema revision {current} is unknown here")
+    if current == head:
+        return head
+    if not migrate:
+        raise DatabaseProblem(ProblemKind.NEWER_SCHEMA if current else ProblemKind.OTHER, "not migrated")
+    if path is not None and current is not None:
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        backup = path.parent / "backups" / f"{path.stem}.before-{head}-{stamp}.sqlite"
+        backup_sqlite_file(path, backup)
+        log.info("backed up the database before migrating to %s", head)
+    with engine.begin() as connection:
+        migrations.upgrade(connection)
+    return head

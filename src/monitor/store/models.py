@@ -1,0 +1,206 @@
+"""Typed ORM models. Clinical rows are append-only: a correction is a new row linked to the old one."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC in Python whatever the backend stores.
+
+    SQLite has no time zone type: store naive UTC there and give back aware UTC. A naive datetime
+    from the application is a programming error (it would be read as UTC and shift clinical times).
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError("naive datetime given to the database; clinical times must carry a zone")
+        utc = value.astimezone(UTC)
+        return utc.replace(tzinfo=None) if dialect.name == "sqlite" else utc
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+# Stable constraint names so Alembic batch migrations on SQLite can find them.
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: UTCDateTime()}  # noqa: RUF012 (SQLAlchemy reads it as is)
+
+
+class User(Base):
+    """An account. Deactivated, never deleted, so history keeps its author."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(32))
+    active: Mapped[bool] = mapped_column(default=True)
+    # The workstation account used until sign-in exists; records say it was this account.
+    is_workstation_default: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime]
+
+
+class Patient(Base):
+    __tablename__ = "patients"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mrn: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    birth_date: Mapped[date | None] = mapped_column(Date)
+    sex: Mapped[str | None] = mapped_column(String(16))
+    created_at: Mapped[datetime]
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+
+    episodes: Mapped[list[Episode]] = relationship(back_populates="patient")
+
+
+class Episode(Base):
+    """One detox stay, from admission to discharge."""
+
+    __tablename__ = "episodes"
+    __table_args__ = (Index("ix_episodes_open", "discharged_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    admitted_at: Mapped[datetime]
+    bed: Mapped[str] = mapped_column(String(32), default="")
+    recorded_at: Mapped[datetime]
+    admitted_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    tz_name: Mapped[str] = mapped_column(String(64))
+    discharged_at: Mapped[datetime | None]
+    discharged_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    discharge_note: Mapped[str] = mapped_column(Text, default="")
+
+    patient: Mapped[Patient] = relationship(back_populates="episodes")
+    substances: Mapped[list[SubstanceUse]] = relationship(
+        back_populates="episode", order_by="SubstanceUse.id"
+    )
+
+
+class SubstanceUse(Base):
+    """A substance the patient used before admission, with the time of last use."""
+
+    __tablename__ = "substance_uses"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    episode_id: Mapped[int] = mapped_column(ForeignKey("episodes.id"), index=True)
+    substance: Mapped[str] = mapped_column(String(32))
+    last_use_at: Mapped[datetime | None]
+    amount: Mapped[str] = mapped_column(String(100), default="")
+    route: Mapped[str] = mapped_column(String(32), default="")
+
+    episode: Mapped[Episode] = relationship(back_populates="substances")
+
+
+class Assessment(Base):
+    """One version of a scored assessment. Never updated: an amendment inserts a successor row."""
+
+    __tablename__ = "assessments"
+    __table_args__ = (
+        Index("ix_assessments_episode_taken", "episode_id", "taken_at"),
+        # A version is replaced at most once: the history is a line, never a fork.
+        UniqueConstraint("replaces_id", name="uq_assessments_replaces_id"),
+        CheckConstraint("total >= 0", name="total_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    episode_id: Mapped[int] = mapped_column(ForeignKey("episodes.id"))
+    scale: Mapped[str] = mapped_column(String(16))
+    taken_at: Mapped[datetime]
+    recorded_at: Mapped[datetime]
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    tz_name: Mapped[str] = mapped_column(String(64))
+    total: Mapped[int] = mapped_column(Integer)
+    pulse_bpm: Mapped[int | None]
+    note: Mapped[str] = mapped_column(Text, default="")
+    late_reason: Mapped[str] = mapped_column(Text, default="")
+    # Version chain: root_id is the first version (NULL on the first itself, so no row is ever
+    # updated after insert); replaces_id links to the version this one corrects.
+    root_id: Mapped[int | None] = mapped_column(ForeignKey("assessments.id"), index=True)
+    version: Mapped[int] = mapped_column(default=1)
+    replaces_id: Mapped[int | None] = mapped_column(ForeignKey("assessments.id"))
+    amend_reason: Mapped[str] = mapped_column(Text, default="")
+
+    items: Mapped[list[AssessmentItem]] = relationship(order_by="AssessmentItem.item_key")
+
+
+class AssessmentItem(Base):
+    __tablename__ = "assessment_items"
+
+    assessment_id: Mapped[int] = mapped_column(ForeignKey("assessments.id"), primary_key=True)
+    item_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    # The score value of the chosen option (values skip numbers: never the option's position).
+    value: Mapped[int]
+
+
+class AssessmentVoid(Base):
+    """'Entered in error': the assessment stays, marked void with who, when and why."""
+
+    __tablename__ = "assessment_voids"
+
+    assessment_id: Mapped[int] = mapped_column(ForeignKey("assessments.id"), primary_key=True)
+    voided_at: Mapped[datetime]
+    voided_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    reason: Mapped[str] = mapped_column(Text)
+
+
+class AuditEntry(Base):
+    """Append-only, hash-chained log of every write: each row holds the hash of the one before."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime]
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    action: Mapped[str] = mapped_column(String(64))
+    entity: Mapped[str] = mapped_column(String(64))
+    entity_id: Mapped[int | None]
+    patient_id: Mapped[int | None] = mapped_column(index=True)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    before_json: Mapped[str] = mapped_column(Text, default="null")
+    after_json: Mapped[str] = mapped_column(Text, default="null")
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    row_hash: Mapped[str] = mapped_column(String(64))
+
+
+def as_dict(obj: Base) -> dict[str, Any]:
+    """Column values of a row, for audit before/after values."""
+    return {c.key: getattr(obj, c.key) for c in obj.__table__.columns}
