@@ -20,7 +20,10 @@ def cows(taken_at: datetime, pulse_bpm: int | None = None, **overrides: int) -> 
 
 
 def admission(
-    admitted_at: datetime, mrn: str = "K-1001", name: str = "Alex Example", bed: str = "3B",
+    admitted_at: datetime,
+    mrn: str = "K-1001",
+    name: str = "Alex Example",
+    bed: str = "3B",
     substances: tuple[SubstanceInput, ...] = (),
 ) -> AdmissionRequest:
     return AdmissionRequest(mrn=mrn, name=name, admitted_at=admitted_at, bed=bed, substances=substances)

@@ -25,3 +25,9 @@ class NotFound(ServiceError):
 
 class Conflict(ServiceError):
     """The record changed since it was shown (for example amended at another workstation)."""
+
+
+# The UI and CLI see database failures through the services layer, never the store directly.
+from monitor.store.errors import DatabaseProblem, ProblemKind  # noqa: E402
+
+__all__ = ["Conflict", "DatabaseProblem", "NotFound", "ProblemKind", "ServiceError", "ValidationError"]

@@ -1,0 +1,165 @@
+"""The `monitor` command: opens the GUI, or runs headless work on the same services.
+
+Exit codes: 0 done, 2 bad input or a database problem (a plain message on stderr, never a traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from monitor import __version__
+from monitor.services import locations
+from monitor.services.clinical import ClinicalService
+from monitor.services.errors import DatabaseProblem, ServiceError
+
+EXIT_OK = 0
+EXIT_BAD_INPUT = 2
+
+log = logging.getLogger("monitor")
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_BAD_INPUT, f"monitor: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="monitor",
+        description="Withdrawal monitor: bedside COWS charting for opioid detox clinics.",
+    )
+    parser.add_argument("--version", action="version", version=f"withdrawal monitor {__version__}")
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument(
+        "--db", type=Path, metavar="PATH", help="SQLite database file (default: user data folder)"
+    )
+    where.add_argument(
+        "--database-url", metavar="URL", help="database URL, e.g. postgresql+psycopg://user@host/monitor"
+    )
+    parser.add_argument(
+        "--user",
+        metavar="NAME",
+        help="acting user recorded with every write until sign-in exists (default: $MONITOR_USER, "
+        "else the workstation account)",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands.add_parser("gui", help="open the app (the default)")
+    demo = commands.add_parser("demo", help="open the app on a freshly seeded demo database")
+    demo.add_argument("--no-gui", action="store_true", help="only create and seed the demo database")
+    episodes = commands.add_parser("episodes", help="list open episodes")
+    episodes.add_argument("--json", action="store_true", help="print JSON")
+    audit = commands.add_parser("audit", help="audit trail checks")
+    audit_commands = audit.add_subparsers(dest="audit_command", metavar="ACTION", required=True)
+    audit_commands.add_parser("verify", help="check the hash chain and name the first broken row")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    args = build_parser().parse_args(argv)
+    try:
+        return _dispatch(args)
+    except DatabaseProblem as problem:
+        log.debug("database problem: %s", problem.detail)
+        print(f"monitor: {problem.message}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except ServiceError as refusal:
+        print(f"monitor: {refusal.message}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        return 130
+
+
+def _acting_user(service: ClinicalService, requested: str | None) -> str:
+    name = requested or locations.configured_user()
+    if name:
+        return service.ensure_user(name).username
+    return service.ensure_workstation_user().username
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    if args.command == "demo":
+        return _demo(args)
+    if args.command in (None, "gui"):
+        from monitor.ui.app import run_gui  # Qt only when a window is wanted
+
+        return run_gui(path=args.db, url=args.database_url, user=args.user)
+    service = locations.connect(path=args.db, url=args.database_url)
+    try:
+        if args.command == "episodes":
+            return _episodes(service, args.json)
+        if args.command == "audit":
+            report = service.verify_audit_chain()
+            if report.intact:
+                print(f"audit chain intact: {report.rows_checked} rows checked")
+                return EXIT_OK
+            print(f"audit chain BROKEN at row {report.first_broken_id}: {report.problem}")
+            return 1
+    finally:
+        service.db.dispose()
+    return EXIT_BAD_INPUT
+
+
+def _episodes(service: ClinicalService, as_json: bool) -> int:
+    episodes = service.open_episodes()
+    if as_json:
+        print(
+            json.dumps(
+                [
+                    {
+                        "episode_id": e.id,
+                        "mrn": e.mrn,
+                        "name": e.name,
+                        "bed": e.bed,
+                        "admitted_at": e.admitted_at.isoformat(),
+                        "latest_cows_total": e.latest_total,
+                        "latest_cows_band": e.latest_band or None,
+                        "latest_cows_at": e.latest_taken_at.isoformat() if e.latest_taken_at else None,
+                    }
+                    for e in episodes
+                ],
+                indent=2,
+            )
+        )
+        return EXIT_OK
+    for e in episodes:
+        latest = f"COWS {e.latest_total} ({e.latest_band})" if e.latest_total is not None else "no COWS yet"
+        print(f"{e.bed or '-':6} {e.mrn:10} {e.name:30} {latest}")
+    return EXIT_OK
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from monitor.services.demo import seed_demo
+
+    if args.database_url:
+        print("monitor: the demo only seeds a local SQLite file; drop --database-url", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    path: Path = args.db or locations.demo_database_path()
+    if args.db is not None and path.exists() and path.stat().st_size > 0:
+        print(f"monitor: {path} already exists; the demo seeds only a new file", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if args.db is None:
+        # The default demo file is ours alone: rebuild it so its times are relative to now.
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+    service = locations.connect(path=path)
+    try:
+        seed_demo(service)
+    finally:
+        service.db.dispose()
+    print(f"demo database: {path}")
+    if args.no_gui:
+        return EXIT_OK
+    from monitor.ui.app import run_gui
+
+    return run_gui(path=path, url=None, user=args.user)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

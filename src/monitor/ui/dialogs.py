@@ -1,0 +1,162 @@
+"""Small dialogs: a reason prompt, discharge, and the version history of an assessment."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from itertools import pairwise
+
+from PySide6.QtWidgets import (
+    QDateTimeEdit,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from monitor.domain.scales import COWS
+from monitor.services.views import AssessmentView
+from monitor.ui.timefmt import from_qdatetime, local, to_qdatetime
+
+
+def _named(widget: QWidget, name: str) -> QWidget:
+    widget.setAccessibleName(name)
+    return widget
+
+
+class ReasonDialog(QDialog):
+    """Asks for a required reason; OK stays disabled until one is typed."""
+
+    def __init__(self, title: str, prompt: str, label: str = "Reason", parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(title)
+        layout = QVBoxLayout(self)
+        text = QLabel(prompt)
+        text.setWordWrap(True)
+        layout.addWidget(text)
+        form = QFormLayout()
+        self.reason = QLineEdit()
+        _named(self.reason, label)
+        caption = QLabel(self.tr(label))
+        caption.setBuddy(self.reason)
+        form.addRow(caption, self.reason)
+        layout.addLayout(form)
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        ok = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
+        _named(ok, "OK")
+        _named(self.buttons.button(QDialogButtonBox.StandardButton.Cancel), "Cancel")
+        ok.setEnabled(False)
+        self.reason.textChanged.connect(lambda t: ok.setEnabled(bool(t.strip())))
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        layout.addWidget(self.buttons)
+
+    def value(self) -> str:
+        return self.reason.text().strip()
+
+
+class DischargeDialog(QDialog):
+    def __init__(self, patient: str, now: datetime, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(self.tr("Discharge {0}").format(patient))
+        layout = QVBoxLayout(self)
+        form = QFormLayout()
+        self.when = QDateTimeEdit(to_qdatetime(now))
+        self.when.setDisplayFormat("yyyy-MM-dd HH:mm")
+        self.when.setCalendarPopup(True)
+        _named(self.when, "Discharged at")
+        self.note = QLineEdit()
+        _named(self.note, "Discharge note")
+        for text, widget in (("Discharged at", self.when), ("Discharge note", self.note)):
+            caption = QLabel(self.tr(text))
+            caption.setBuddy(widget)
+            form.addRow(caption, widget)
+        layout.addLayout(form)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.button(QDialogButtonBox.StandardButton.Ok).setText(self.tr("Discharge"))
+        _named(buttons.button(QDialogButtonBox.StandardButton.Ok), "Discharge")
+        _named(buttons.button(QDialogButtonBox.StandardButton.Cancel), "Cancel")
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+
+    def discharged_at(self) -> datetime:
+        return from_qdatetime(self.when.dateTime())
+
+
+class HistoryDialog(QDialog):
+    """Every version of one assessment, first to current, with who changed what and why."""
+
+    def __init__(self, versions: list[AssessmentView], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(self.tr("Assessment history"))
+        self.resize(1100, 420)
+        layout = QVBoxLayout(self)
+        intro = QLabel(self.tr("All versions of this assessment. Nothing is ever deleted."))
+        layout.addWidget(intro)
+        headers = ["Version", "Status", "Time taken", "Recorded", "By", "Total", "Band", "Reason", "Note"]
+        headers += [f"{item.number} {item.label}" for item in COWS.items]
+        self.table = QTableWidget(len(versions), len(headers))
+        _named(self.table, "Versions")
+        self.table.setHorizontalHeaderLabels(headers)
+        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        for row, view in enumerate(versions):
+            reason = view.amend_reason
+            if view.entered_in_error:
+                reason = (
+                    f"Entered in error by {view.voided_by} at {local(view.voided_at)}: {view.void_reason}"
+                )
+            cells = [
+                str(view.version),
+                view.status,
+                local(view.taken_at),
+                local(view.recorded_at),
+                view.recorded_by,
+                str(view.total),
+                view.band_label,
+                reason,
+                view.note,
+            ]
+            cells += [str(view.items.get(item.key, "")) for item in COWS.items]
+            for column, text in enumerate(cells):
+                self.table.setItem(row, column, QTableWidgetItem(text))
+        self.table.resizeColumnsToContents()
+        layout.addWidget(self.table)
+        self.detail = QPlainTextEdit()
+        self.detail.setReadOnly(True)
+        _named(self.detail, "Changes")
+        self.detail.setPlainText(_describe_changes(versions))
+        self.detail.setMaximumHeight(120)
+        layout.addWidget(self.detail)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        _named(buttons.button(QDialogButtonBox.StandardButton.Close), "Close")
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+
+
+def _describe_changes(versions: list[AssessmentView]) -> str:
+    lines = []
+    for before, after in pairwise(versions):
+        changed = [
+            f"{item.label} {before.items.get(item.key)} → {after.items.get(item.key)}"
+            for item in COWS.items
+            if before.items.get(item.key) != after.items.get(item.key)
+        ]
+        if before.taken_at != after.taken_at:
+            changed.append(f"time taken {local(before.taken_at)} → {local(after.taken_at)}")
+        lines.append(
+            f"Version {after.version} by {after.recorded_by} at {local(after.recorded_at)}: "
+            f"total {before.total} → {after.total}; "
+            + ("; ".join(changed) or "no item changed")
+            + f". Reason: {after.amend_reason}"
+        )
+    return "\n".join(lines) or "Original version; never amended."
