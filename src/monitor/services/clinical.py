@@ -610,13 +610,12 @@ class ClinicalService:
             v.assessment_id: v
             for v in session.scalars(select(AssessmentVoid).where(AssessmentVoid.assessment_id.in_(ids)))
         }
-        successors = dict(
-            session.execute(
+        successors: dict[int | None, int] = {
+            old: new
+            for old, new in session.execute(
                 select(Assessment.replaces_id, Assessment.id).where(Assessment.replaces_id.in_(ids))
             )
-            .tuples()
-            .all()
-        )
+        }
         user_ids = [r.recorded_by_id for r in rows] + [v.voided_by_id for v in voids.values()]
         users = {u.id: u for u in session.scalars(select(User).where(User.id.in_(set(user_ids))))}
         views = []
@@ -669,7 +668,8 @@ def _usernames(session: Session, ids: Iterable[int | None]) -> dict[int, str]:
     wanted = {i for i in ids if i is not None}
     if not wanted:
         return {}
-    return dict(session.execute(select(User.id, User.username).where(User.id.in_(wanted))).tuples().all())
+    query = select(User.id, User.username).where(User.id.in_(wanted))
+    return {user_id: name for user_id, name in session.execute(query)}
 
 
 def _substance_view(use: SubstanceUse) -> SubstanceView:

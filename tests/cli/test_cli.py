@@ -1,0 +1,84 @@
+"""The `monitor` command end to end on files written in the test."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from monitor.cli.main import main
+
+
+def test_demo_seeds_a_ward_with_a_kratom_patient(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    db = tmp_path / "demo.sqlite"
+    assert main(["--db", str(db), "demo", "--no-gui"]) == 0
+    capsys.readouterr()
+    assert main(["--db", str(db), "episodes", "--json"]) == 0
+    episodes = json.loads(capsys.readouterr().out)
+    assert [e["mrn"] for e in episodes] == ["K-1001", "K-1002", "K-1003", "K-1004"]
+    assert all(isinstance(e["latest_cows_total"], int) for e in episodes)
+    # the kratom patient's substances are stored as kratom
+    with sqlite3.connect(db) as raw:
+        kinds = {row[0] for row in raw.execute("SELECT substance FROM substance_uses")}
+    assert "kratom" in kinds
+
+
+def test_demo_never_seeds_over_an_existing_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    db = tmp_path / "clinic.sqlite"
+    assert main(["--db", str(db), "demo", "--no-gui"]) == 0
+    before = db.read_bytes()
+    assert main(["--db", str(db), "demo", "--no-gui"]) == 2
+    assert "already exists" in capsys.readouterr().err
+    assert db.read_bytes() == before
+
+
+def test_audit_verify_reports_an_intact_chain(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    db = tmp_path / "demo.sqlite"
+    main(["--db", str(db), "demo", "--no-gui"])
+    capsys.readouterr()
+    assert main(["--db", str(db), "audit", "verify"]) == 0
+    out = capsys.readouterr().out
+    assert "intact" in out
+    rows = int(out.split(":")[1].split()[0])
+    assert rows > 30  # users, patients, admissions, 20 assessments, one amendment, one void
+
+
+def test_audit_verify_names_the_tampered_row(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    db = tmp_path / "demo.sqlite"
+    main(["--db", str(db), "demo", "--no-gui"])
+    with sqlite3.connect(db) as raw:
+        raw.execute("DROP TRIGGER audit_log_no_update")
+        raw.execute("UPDATE audit_log SET reason = 'nothing to see' WHERE id = 7")
+    capsys.readouterr()
+    assert main(["--db", str(db), "audit", "verify"]) == 1
+    assert "row 7" in capsys.readouterr().out
+
+
+def test_not_a_database_exits_2_with_a_plain_message(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bogus = tmp_path / "notes.sqlite"
+    bogus.write_text("shopping list\n")
+    assert main(["--db", str(bogus), "episodes"]) == 2
+    err = capsys.readouterr().err
+    assert "not a withdrawal monitor database" in err
+    assert "Traceback" not in err
+    assert bogus.read_text() == "shopping list\n"
+
+
+def test_db_and_database_url_together_is_bad_input(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--db", str(tmp_path / "a.sqlite"), "--database-url", "sqlite://", "episodes"])
+    assert exit_info.value.code == 2
+    assert "not allowed with" in capsys.readouterr().err
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--version"])
+    assert exit_info.value.code == 0
+    assert "withdrawal monitor 0.1.0" in capsys.readouterr().out

@@ -1,0 +1,242 @@
+"""The main window as a nurse uses it: admit, open, see assessments, void, discharge, and errors."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QApplication,
+    QComboBox,
+    QDateTimeEdit,
+    QLineEdit,
+    QTableView,
+    QWidget,
+)
+from pytestqt.qtbot import QtBot
+
+from monitor.services.clinical import ClinicalService
+from monitor.services.errors import DatabaseProblem, ProblemKind
+from monitor.services.views import SubstanceInput
+from monitor.ui import errors as ui_errors
+from monitor.ui.admit_dialog import AdmitDialog
+from monitor.ui.dialogs import ReasonDialog
+from monitor.ui.main_window import MainWindow
+from tests.conftest import FakeClock
+from tests.helpers import admission, cows
+
+
+@pytest.fixture
+def ward(service: ClinicalService, nurse: str, clock: FakeClock) -> dict[str, int]:
+    """Two open episodes with charted COWS, charted as the time passes."""
+    start = clock.now()
+    kratom = (SubstanceInput("kratom", start - timedelta(days=2), "35 g/day", "oral"),)
+    alex = service.admit(nurse, admission(start, "K-1001", "Alex Example", "3B", kratom))
+    jordan = service.admit(nurse, admission(start, "K-1002", "Jordan Sample", "3A"))
+    clock.advance(minutes=10)
+    service.record_assessment(nurse, alex, cows(clock.now(), sweating=1, yawning=1))
+    clock.advance(hours=4)
+    service.record_assessment(
+        nurse, alex, cows(clock.now(), 104, resting_pulse=2, sweating=3, restlessness=3)
+    )
+    service.record_assessment(nurse, jordan, cows(clock.now(), gooseflesh=5))
+    return {"alex": alex, "jordan": jordan}
+
+
+@pytest.fixture
+def window(qtbot: QtBot, service: ClinicalService, nurse: str, ward: dict[str, int]) -> MainWindow:
+    win = MainWindow(service, nurse, "test database")
+    qtbot.addWidget(win)
+    win.show()
+    return win
+
+
+def table_text(table: QTableView) -> list[list[str]]:
+    model = table.model()
+    return [
+        [str(model.index(r, c).data() or "") for c in range(model.columnCount())]
+        for r in range(model.rowCount())
+    ]
+
+
+def when_dialog_opens(act: Callable[[QWidget], None]) -> None:
+    """Act on the next modal dialog as soon as it is shown (it blocks in exec())."""
+
+    def attempt() -> None:
+        dialog = QApplication.activeModalWidget()
+        if dialog is None:
+            QTimer.singleShot(20, attempt)
+            return
+        act(dialog)
+
+    QTimer.singleShot(0, attempt)
+
+
+def test_open_episodes_list_beds_patients_and_latest_cows(window: MainWindow) -> None:
+    rows = table_text(window.episodes.table)
+    assert [r[:5] for r in rows] == [
+        ["3A", "Jordan Sample", "K-1002", "5", "Mild"],
+        ["3B", "Alex Example", "K-1001", "8", "Mild"],
+    ]
+
+
+def test_opening_an_episode_shows_header_substances_and_assessments_newest_first(
+    window: MainWindow, qtbot: QtBot, ward: dict[str, int]
+) -> None:
+    window.episodes.select(ward["alex"])
+    view = window.episode_view
+    assert "Alex Example" in view.header.text() and "K-1001" in view.header.text()
+    assert "Kratom" in view.substances.text() and "opioid" in view.substances.text()
+    assert "2 days" in view.substances.text()  # last use two days before admission, 4 h 10 min ago
+    rows = table_text(view.table)
+    assert [(r[1], r[2], r[3], r[4]) for r in rows] == [
+        ("8", "Mild", "Original", "rn.lee"),
+        ("2", "Below mild", "Original", "rn.lee"),
+    ]
+
+
+def test_entered_in_error_stays_visible_marked_with_its_reason(
+    window: MainWindow, qtbot: QtBot, service: ClinicalService, ward: dict[str, int]
+) -> None:
+    window.episodes.select(ward["alex"])
+    view = window.episode_view
+    view.table.setCurrentIndex(view.table.model().index(0, 0))  # the newest, total 8
+
+    def give_reason(dialog: QWidget) -> None:
+        assert isinstance(dialog, ReasonDialog)
+        assert not dialog.buttons.buttons()[0].isEnabled()  # no reason, no OK
+        qtbot.keyClicks(dialog.reason, "Charted on the wrong patient")
+        qtbot.keyClick(dialog.reason, Qt.Key.Key_Return)
+
+    when_dialog_opens(give_reason)
+    view.void_button.click()
+    rows = table_text(view.table)
+    assert rows[0][1] == "8"
+    assert rows[0][3] == "ENTERED IN ERROR: Charted on the wrong patient"
+    assert view.model.item(0, 1).font().strikeOut()
+    # the ward list now shows the latest valid COWS, 2
+    assert table_text(window.episodes.table)[1][3] == "2"
+    assert len(service.assessments(ward["alex"])) == 2  # nothing deleted
+
+
+def test_admit_dialog_by_keyboard_admits_a_kratom_patient(
+    qtbot: QtBot, service: ClinicalService, nurse: str
+) -> None:
+    dialog = AdmitDialog(service, nurse)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.keyClicks(dialog.mrn, "K-2001")
+    qtbot.keyClicks(dialog.name, "Riley Invented")
+    qtbot.keyClicks(dialog.birth_date, "1990-01-31")
+    qtbot.keyClicks(dialog.bed, "5C")
+    row = dialog.add_substance_row("kratom", amount="20 g/day", route="oral")
+    assert row == 0
+    dialog.admit_button.click()
+    assert dialog.result() == dialog.DialogCode.Accepted
+    assert dialog.episode_id is not None
+    detail = service.episode(dialog.episode_id)
+    assert (detail.mrn, detail.name, detail.bed, str(detail.birth_date)) == (
+        "K-2001",
+        "Riley Invented",
+        "5C",
+        "1990-01-31",
+    )
+    assert [(s.substance, s.amount, s.route, s.is_opioid) for s in detail.substances] == [
+        ("kratom", "20 g/day", "oral", True)
+    ]
+
+
+def test_admit_dialog_shows_what_is_wrong_and_keeps_the_input(
+    qtbot: QtBot, service: ClinicalService, nurse: str
+) -> None:
+    dialog = AdmitDialog(service, nurse)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.keyClicks(dialog.name, "Riley Invented")
+    qtbot.keyClicks(dialog.birth_date, "31/01/1990")
+    dialog.admit_button.click()
+    assert "YYYY-MM-DD" in dialog.status.text()
+    dialog.birth_date.setText("1990-01-31")
+    dialog.admit_button.click()
+    assert dialog.status.text() == "The MRN is required."
+    assert dialog.name.text() == "Riley Invented"
+    assert dialog.isVisible()
+    assert service.open_episodes() == []
+
+
+def test_discharge_removes_the_episode_from_the_open_list(
+    window: MainWindow,
+    qtbot: QtBot,
+    service: ClinicalService,
+    ward: dict[str, int],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    window.episodes.select(ward["jordan"])
+    monkeypatch.setattr("monitor.ui.main_window.QMessageBox.information", lambda *a: None)
+
+    def confirm(dialog: QWidget) -> None:
+        dialog.accept()  # type: ignore[attr-defined]
+
+    when_dialog_opens(confirm)
+    window.episode_view.discharge_button.click()
+    assert [r[1] for r in table_text(window.episodes.table)] == ["Alex Example"]
+    assert service.episode(ward["jordan"]).discharged_at is not None
+
+
+def test_a_busy_database_is_explained_not_thrown(
+    window: MainWindow, service: ClinicalService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shown: list[str] = []
+    monkeypatch.setattr(ui_errors.QMessageBox, "warning", lambda _p, _t, text: shown.append(text))
+
+    def busy() -> list[object]:
+        raise DatabaseProblem(ProblemKind.BUSY, "sqlite3.OperationalError: database is locked")
+
+    monkeypatch.setattr(service, "open_episodes", busy)
+    window.refresh()
+    assert shown == [
+        "The database is busy: another program or workstation is writing to it.\n"
+        "Wait a few seconds and try again. Nothing you entered was lost."
+    ]
+
+
+def test_starting_on_a_file_that_is_not_a_database_shows_a_plain_message(
+    tmp_path: Path, qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from monitor.ui import app
+
+    bogus = tmp_path / "notes.sqlite"
+    bogus.write_text("not a database")
+    shown: list[str] = []
+    monkeypatch.setattr(app.QMessageBox, "critical", lambda _p, _t, text: shown.append(text))
+    assert app.run_gui(path=bogus, url=None, user=None) == 2
+    assert shown and shown[0].startswith("The file is not a withdrawal monitor database.")
+    assert bogus.read_text() == "not a database"
+
+
+def _named_widgets(root: QWidget) -> list[QWidget]:
+    kinds = (QAbstractButton, QLineEdit, QComboBox, QDateTimeEdit, QTableView)
+    return [
+        w
+        for w in root.findChildren(QWidget)
+        if isinstance(w, kinds) and w.isVisibleTo(root) and not w.objectName().startswith("qt_")
+    ]
+
+
+def test_every_input_and_button_has_an_accessible_name_matching_its_label(
+    window: MainWindow, qtbot: QtBot, service: ClinicalService, nurse: str
+) -> None:
+    dialog = AdmitDialog(service, nurse)
+    qtbot.addWidget(dialog)
+    dialog.add_substance_row()
+    dialog.show()
+    for root in (window.centralWidget(), dialog):
+        for widget in _named_widgets(root):
+            name = widget.accessibleName()
+            assert name, f"{type(widget).__name__} {widget.objectName()} has no accessible name"
+            if isinstance(widget, QAbstractButton) and widget.text():
+                assert name == widget.text().replace("&", "").replace("…", ""), name
