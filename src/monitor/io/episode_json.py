@@ -1,0 +1,389 @@
+"""The episode file format, version 1 (shared/formats/episode-v1.md): parsing and validation.
+
+Parsing is strict: unknown keys, times without an offset and values outside the scale are errors, each
+naming the record and the field (`episodes[0].assessments[2].items.sweating`), so a typo never silently
+drops data. Writing to the database is the services' job (all-or-nothing, idempotent).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from monitor.domain import medications, plausibility, scales, substances
+
+FORMAT_ONE = "withdrawal-monitor/episode@1"
+FORMAT_MANY = "withdrawal-monitor/episodes@1"
+SEXES = ("female", "male", "other", "unknown")
+
+
+class EpisodeFileError(ValueError):
+    """A file that does not follow the format; `where` names the record and field."""
+
+    def __init__(self, source: str, where: str, message: str) -> None:
+        self.source = source
+        self.where = where
+        self.problem = message
+        location = f"{source}: {where}: " if where else f"{source}: "
+        super().__init__(location + message)
+
+
+@dataclass(frozen=True)
+class PatientRecord:
+    mrn: str
+    name: str
+    birth_date: date | None = None
+    sex: str | None = None
+
+
+@dataclass(frozen=True)
+class SubstanceRecord:
+    substance: str
+    last_use_at: datetime | None
+    amount: str = ""
+    route: str = ""
+
+
+@dataclass(frozen=True)
+class AssessmentRecord:
+    scale: str
+    taken_at: datetime
+    by: str
+    items: Mapping[str, int]
+    pulse_bpm: int | None = None
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class DoseRecordIn:
+    drug: str
+    form: str
+    dose_mg: float
+    given_at: datetime
+    by: str
+
+
+@dataclass(frozen=True)
+class VitalsRecordIn:
+    taken_at: datetime
+    by: str
+    pulse_bpm: int | None = None
+    systolic: int | None = None
+    diastolic: int | None = None
+    resp_rate: int | None = None
+    spo2: int | None = None
+    temp_c: float | None = None
+
+
+@dataclass(frozen=True)
+class EpisodeRecord:
+    """One episode as read from a file; `where` says which one (for messages)."""
+
+    where: str
+    patient: PatientRecord
+    admitted_at: datetime
+    discharged_at: datetime | None
+    bed: str
+    substances: tuple[SubstanceRecord, ...]
+    assessments: tuple[AssessmentRecord, ...]
+    doses: tuple[DoseRecordIn, ...]
+    vitals: tuple[VitalsRecordIn, ...]
+
+
+class _Reader:
+    """Walks one decoded JSON document, raising EpisodeFileError at the first problem."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+
+    def fail(self, where: str, message: str) -> EpisodeFileError:
+        return EpisodeFileError(self.source, where, message)
+
+    def obj(self, value: Any, where: str, required: set[str], optional: set[str]) -> dict[str, Any]:
+        if not isinstance(value, dict):
+            raise self.fail(where, "must be an object")
+        unknown = sorted(set(value) - required - optional)
+        if unknown:
+            allowed = ", ".join(sorted(required | optional))
+            raise self.fail(
+                f"{where}.{unknown[0]}" if where else unknown[0], f"unknown key (allowed: {allowed})"
+            )
+        missing = sorted(required - set(value))
+        if missing:
+            raise self.fail(f"{where}.{missing[0]}" if where else missing[0], "is required")
+        return value
+
+    def text(self, value: Any, where: str, *, required: bool = True, max_len: int = 200) -> str:
+        if value is None and not required:
+            return ""
+        if not isinstance(value, str):
+            raise self.fail(where, "must be a string")
+        cleaned: str = value.strip()
+        if required and not cleaned:
+            raise self.fail(where, "must not be empty")
+        if len(cleaned) > max_len:
+            raise self.fail(where, f"is longer than {max_len} characters")
+        return cleaned
+
+    def time(self, value: Any, where: str, *, required: bool = True) -> datetime | None:
+        if value is None and not required:
+            return None
+        if not isinstance(value, str):
+            raise self.fail(where, "must be an ISO 8601 time with an offset, e.g. 2026-11-20T08:00:00Z")
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            raise self.fail(where, f"{value!r} is not an ISO 8601 time") from None
+        if parsed.tzinfo is None or parsed.utcoffset() is None:
+            raise self.fail(where, f"{value!r} has no offset; add Z or +01:00 so the time is unambiguous")
+        return parsed.astimezone(UTC)
+
+    def integer(self, value: Any, where: str, *, required: bool = False) -> int | None:
+        if value is None and not required:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise self.fail(where, "must be a whole number")
+        return value
+
+    def number(self, value: Any, where: str) -> float:
+        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+            raise self.fail(where, "must be a number")
+        return float(value)
+
+    def items_list(self, value: Any, where: str) -> list[Any]:
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            raise self.fail(where, "must be a list")
+        return value
+
+
+def parse_document(data: Any, source: str = "file") -> list[EpisodeRecord]:
+    """Validate a decoded document (one episode or a list of them) into records."""
+    reader = _Reader(source)
+    if not isinstance(data, dict):
+        raise reader.fail("", "the document must be a JSON object")
+    fmt = data.get("format")
+    if fmt == FORMAT_MANY:
+        reader.obj(data, "", {"format", "episodes"}, set())
+        episodes = reader.items_list(data["episodes"], "episodes")
+        return [_episode(reader, e, f"episodes[{n}]", with_format=False) for n, e in enumerate(episodes)]
+    if fmt == FORMAT_ONE:
+        return [_episode(reader, data, "", with_format=True)]
+    raise reader.fail("format", f"must be {FORMAT_ONE!r} or {FORMAT_MANY!r}, not {fmt!r}")
+
+
+def load_file(path: Path) -> list[EpisodeRecord]:
+    """Read and validate an episode file. Raises EpisodeFileError with a plain message."""
+    source = path.name
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise EpisodeFileError(source, "", f"cannot be read ({exc.strerror or exc})") from exc
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise EpisodeFileError(source, "", "is not UTF-8 text") from exc
+    except json.JSONDecodeError as exc:
+        raise EpisodeFileError(
+            source, f"line {exc.lineno} column {exc.colno}", f"not valid JSON: {exc.msg}"
+        ) from exc
+    return parse_document(data, source)
+
+
+def _join(prefix: str, key: str) -> str:
+    return f"{prefix}.{key}" if prefix else key
+
+
+def _episode(reader: _Reader, data: Any, where: str, *, with_format: bool) -> EpisodeRecord:
+    top = {"patient", "episode"}
+    if with_format:
+        top.add("format")
+    obj = reader.obj(data, where, top, {"assessments", "doses", "vitals"})
+    patient = _patient(reader, obj["patient"], _join(where, "patient"))
+    ep_where = _join(where, "episode")
+    ep = reader.obj(obj["episode"], ep_where, {"admitted_at"}, {"discharged_at", "bed", "substances"})
+    admitted = reader.time(ep["admitted_at"], f"{ep_where}.admitted_at")
+    assert admitted is not None
+    discharged = reader.time(ep.get("discharged_at"), f"{ep_where}.discharged_at", required=False)
+    if discharged is not None and discharged < admitted:
+        raise reader.fail(f"{ep_where}.discharged_at", "is before admitted_at")
+    bed = reader.text(ep.get("bed"), f"{ep_where}.bed", required=False, max_len=32)
+    uses = tuple(
+        _substance(reader, s, f"{ep_where}.substances[{n}]")
+        for n, s in enumerate(reader.items_list(ep.get("substances"), f"{ep_where}.substances"))
+    )
+    assessments = tuple(
+        _assessment(reader, a, _join(where, f"assessments[{n}]"))
+        for n, a in enumerate(reader.items_list(obj.get("assessments"), _join(where, "assessments")))
+    )
+    doses = tuple(
+        _dose(reader, d, _join(where, f"doses[{n}]"))
+        for n, d in enumerate(reader.items_list(obj.get("doses"), _join(where, "doses")))
+    )
+    vitals = tuple(
+        _vitals(reader, v, _join(where, f"vitals[{n}]"))
+        for n, v in enumerate(reader.items_list(obj.get("vitals"), _join(where, "vitals")))
+    )
+    return EpisodeRecord(
+        where=where or "episode",
+        patient=patient,
+        admitted_at=admitted,
+        discharged_at=discharged,
+        bed=bed,
+        substances=uses,
+        assessments=assessments,
+        doses=doses,
+        vitals=vitals,
+    )
+
+
+def _patient(reader: _Reader, data: Any, where: str) -> PatientRecord:
+    obj = reader.obj(data, where, {"mrn", "name"}, {"birth_date", "sex"})
+    birth: date | None = None
+    if obj.get("birth_date") is not None:
+        text = reader.text(obj["birth_date"], f"{where}.birth_date")
+        try:
+            birth = date.fromisoformat(text)
+        except ValueError:
+            raise reader.fail(f"{where}.birth_date", f"{text!r} is not a date like 1988-03-14") from None
+    sex = obj.get("sex")
+    if sex is not None and sex not in SEXES:
+        raise reader.fail(f"{where}.sex", f"must be one of {', '.join(SEXES)}")
+    return PatientRecord(
+        mrn=reader.text(obj["mrn"], f"{where}.mrn", max_len=64),
+        name=reader.text(obj["name"], f"{where}.name"),
+        birth_date=birth,
+        sex=sex,
+    )
+
+
+def _substance(reader: _Reader, data: Any, where: str) -> SubstanceRecord:
+    obj = reader.obj(data, where, {"substance"}, {"last_use_at", "amount", "route"})
+    key = obj["substance"]
+    try:
+        substances.substance(key if isinstance(key, str) else "")
+    except substances.UnknownSubstance as exc:
+        raise reader.fail(f"{where}.substance", str(exc)) from None
+    route = reader.text(obj.get("route"), f"{where}.route", required=False, max_len=32)
+    if route and route not in substances.ROUTES:
+        raise reader.fail(f"{where}.route", f"must be one of {', '.join(substances.ROUTES)}")
+    return SubstanceRecord(
+        substance=key,
+        last_use_at=reader.time(obj.get("last_use_at"), f"{where}.last_use_at", required=False),
+        amount=reader.text(obj.get("amount"), f"{where}.amount", required=False, max_len=100),
+        route=route,
+    )
+
+
+def _assessment(reader: _Reader, data: Any, where: str) -> AssessmentRecord:
+    obj = reader.obj(data, where, {"scale", "taken_at", "by", "items"}, {"pulse_bpm", "note"})
+    scale = scales.SCALES.get(obj["scale"]) if isinstance(obj["scale"], str) else None
+    if scale is None:
+        raise reader.fail(f"{where}.scale", f"must be one of {', '.join(scales.SCALES)}")
+    items = obj["items"]
+    if not isinstance(items, dict):
+        raise reader.fail(f"{where}.items", "must be an object of item scores")
+    for key in items:
+        if key not in scale.keys:
+            raise reader.fail(f"{where}.items.{key}", f"unknown item (items are {', '.join(scale.keys)})")
+    for key in scale.keys:
+        if key not in items:
+            raise reader.fail(f"{where}.items.{key}", "is missing: every item needs a score")
+        try:
+            scale.item(key).anchor_for(items[key])
+        except scales.InvalidItemValue:
+            allowed = ", ".join(str(v) for v in scale.item(key).allowed_values)
+            raise reader.fail(
+                f"{where}.items.{key}", f"{items[key]!r} is not an allowed value (allowed: {allowed})"
+            ) from None
+    pulse = reader.integer(obj.get("pulse_bpm"), f"{where}.pulse_bpm")
+    if pulse is not None:
+        try:
+            expected = scales.resting_pulse_value(pulse)
+        except scales.ImplausiblePulse as exc:
+            raise reader.fail(f"{where}.pulse_bpm", str(exc)) from None
+        if scale is scales.COWS and items["resting_pulse"] != expected:
+            raise reader.fail(
+                f"{where}.items.resting_pulse",
+                f"is {items['resting_pulse']} but a pulse of {pulse} bpm scores {expected}",
+            )
+    taken = reader.time(obj["taken_at"], f"{where}.taken_at")
+    assert taken is not None
+    return AssessmentRecord(
+        scale=scale.code,
+        taken_at=taken,
+        by=reader.text(obj["by"], f"{where}.by", max_len=64),
+        items=dict(items),
+        pulse_bpm=pulse,
+        note=reader.text(obj.get("note"), f"{where}.note", required=False, max_len=2000),
+    )
+
+
+def _dose(reader: _Reader, data: Any, where: str) -> DoseRecordIn:
+    obj = reader.obj(data, where, {"drug", "form", "dose_mg", "given_at", "by"}, set())
+    drug = obj["drug"] if isinstance(obj["drug"], str) else ""
+    try:
+        medications.drug(drug)
+    except medications.UnknownDrug as exc:
+        raise reader.fail(f"{where}.drug", str(exc)) from None
+    form = obj["form"] if isinstance(obj["form"], str) else ""
+    try:
+        medications.check_form(drug, form)
+    except medications.InvalidForm as exc:
+        raise reader.fail(f"{where}.form", str(exc)) from None
+    dose_mg = reader.number(obj["dose_mg"], f"{where}.dose_mg")
+    problem = plausibility.check_dose_mg(dose_mg)
+    if problem:
+        raise reader.fail(f"{where}.dose_mg", problem)
+    given = reader.time(obj["given_at"], f"{where}.given_at")
+    assert given is not None
+    return DoseRecordIn(
+        drug=drug,
+        form=form,
+        dose_mg=dose_mg,
+        given_at=given,
+        by=reader.text(obj["by"], f"{where}.by", max_len=64),
+    )
+
+
+def _vitals(reader: _Reader, data: Any, where: str) -> VitalsRecordIn:
+    fields = set(plausibility.VITAL_LIMITS)
+    obj = reader.obj(data, where, {"taken_at", "by"}, fields)
+    values: dict[str, float | None] = {}
+    for key in plausibility.VITAL_LIMITS:
+        raw = obj.get(key)
+        if raw is None:
+            values[key] = None
+        elif key == "temp_c":
+            values[key] = reader.number(raw, f"{where}.{key}")
+        else:
+            values[key] = reader.integer(raw, f"{where}.{key}")
+    problems = plausibility.check_vitals(values)
+    if problems:
+        key, message = problems[0]
+        raise reader.fail(f"{where}.{key}", message)
+    if all(v is None for v in values.values()):
+        raise reader.fail(where, "has no measurement")
+    taken = reader.time(obj["taken_at"], f"{where}.taken_at")
+    assert taken is not None
+
+    def as_int(key: str) -> int | None:
+        value = values[key]
+        return None if value is None else int(value)
+
+    return VitalsRecordIn(
+        taken_at=taken,
+        by=reader.text(obj["by"], f"{where}.by", max_len=64),
+        pulse_bpm=as_int("pulse_bpm"),
+        systolic=as_int("systolic"),
+        diastolic=as_int("diastolic"),
+        resp_rate=as_int("resp_rate"),
+        spo2=as_int("spo2"),
+        temp_c=values["temp_c"],
+    )
