@@ -7,6 +7,7 @@ updated or deleted: an amendment is a new version linked to the one it replaces.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
@@ -141,9 +142,15 @@ class ClinicalService:
             except substances.UnknownSubstance as exc:
                 raise ValidationError("Substance", f"Substance {number}: {exc}") from exc
             if use.last_use_at is not None:
-                last = charting.require_aware(use.last_use_at, "Last use")
+                try:
+                    last = charting.require_aware(use.last_use_at, "Last use")
+                except ValueError as exc:
+                    raise ValidationError(
+                        "Last use", f"Substance {number}: the last use must include a time zone."
+                    ) from exc
                 if last > now + charting.FUTURE_TOLERANCE:
                     raise ValidationError("Last use", f"Substance {number}: the last use is in the future.")
+                use = dataclasses.replace(use, last_use_at=last)  # UTC in the row and in the audit
             if use.route and use.route not in substances.ROUTES:
                 raise ValidationError("Route", f"Substance {number}: route must be one of the list.")
             uses.append(use)

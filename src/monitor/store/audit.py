@@ -61,6 +61,9 @@ def append(
     reason: str = "",
 ) -> AuditEntry:
     """Add an audit row in the caller's transaction (so the write and its audit commit together)."""
+    if at.tzinfo is None or at.utcoffset() is None:
+        # astimezone() would silently read a naive time as this machine's local time.
+        raise ValueError("naive datetime given to the audit log; audit times must carry a zone")
     bind = session.get_bind()
     if bind.dialect.name == "postgresql":
         # Serialise writers on the chain head; SQLite's BEGIN IMMEDIATE already does.

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
@@ -104,18 +104,29 @@ def _install_sqlite_events(engine: Engine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
 
-def is_network_filesystem(path: Path) -> bool:
-    """True if the path lies on a network mount (Linux /proc/mounts; a UNC path on Windows)."""
+def _read_mounts() -> str | None:
+    """The mount table of this machine (Linux); None where there is none to read."""
+    try:
+        return Path("/proc/mounts").read_text()
+    except OSError:
+        return None
+
+
+def is_network_filesystem(path: Path, mounts: str | None = None) -> bool:
+    """True if the path lies on a network mount (Linux /proc/mounts; a UNC path on Windows).
+
+    `mounts` is the text of a mount table in /proc/mounts format; by default this machine's.
+    """
     text = str(path)
     if text.startswith("\\\\") or text.startswith("//"):
         return True
-    try:
-        mounts = Path("/proc/mounts").read_text().splitlines()
-    except OSError:
-        return False
+    if mounts is None:
+        mounts = _read_mounts()
+        if mounts is None:
+            return False
     resolved = path.resolve()
     best_len, best_type = -1, ""
-    for line in mounts:
+    for line in mounts.splitlines():
         parts = line.split()
         if len(parts) < 3:
             continue
@@ -141,6 +152,8 @@ def _prepare_sqlite_file(path: Path) -> None:
             raise classify(exc) from exc
         if header and header != SQLITE_HEADER:
             raise DatabaseProblem(ProblemKind.NOT_A_DATABASE, f"{path}: unknown header")
+        if header:
+            _refuse_foreign_sqlite(path)
         if os.access(path, os.W_OK):
             try:
                 os.chmod(path, 0o600)
@@ -157,6 +170,38 @@ def _prepare_sqlite_file(path: Path) -> None:
         kind = ProblemKind.READ_ONLY if isinstance(exc, PermissionError) else ProblemKind.CANNOT_OPEN
         raise DatabaseProblem(kind, f"{type(exc).__name__}: {exc}") from exc
     os.close(fd)
+
+
+def _foreign_tables(tables: set[str]) -> set[str]:
+    """Tables of a database that has no withdrawal monitor schema revision (another program's)."""
+    return set() if migrations.VERSION_TABLE in tables else tables
+
+
+def _refuse_foreign_sqlite(path: Path) -> None:
+    """Refuse another program's SQLite file before anything (even the WAL pragma) writes to it.
+
+    Read-only look at the schema: tables but no schema revision means the file is not ours, and
+    migrating it would write clinical tables into someone else's database. A damaged file is refused
+    here too, untouched. Anything else inconclusive is left to the normal open to report.
+    """
+    try:
+        connection = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)
+    except sqlite3.Error:
+        return
+    try:
+        tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    except sqlite3.Error as exc:
+        problem = classify(exc)
+        if problem.kind in (ProblemKind.CORRUPT, ProblemKind.NOT_A_DATABASE):
+            raise problem from exc
+        return
+    finally:
+        connection.close()
+    foreign = _foreign_tables(tables)
+    if foreign:
+        raise DatabaseProblem(
+            ProblemKind.NOT_A_DATABASE, f"{path}: no schema revision; tables {', '.join(sorted(foreign))}"
+        )
 
 
 def create_db_engine(url: str) -> Engine:
@@ -217,21 +262,38 @@ def open_database(
     return Database(engine=engine, url=url, path=path, schema_revision=revision, _sessions=sessions)
 
 
+def _check_revision(current: str | None, tables: set[str]) -> None:
+    if current is not None and not migrations.is_known(current):
+        raise DatabaseProblem(ProblemKind.NEWER_SCHEMA, f"schema revision {current} is unknown here")
+    foreign = _foreign_tables(tables)
+    if foreign:
+        raise DatabaseProblem(
+            ProblemKind.NOT_A_DATABASE, f"no schema revision; tables {', '.join(sorted(foreign))}"
+        )
+
+
 def _bring_schema_to_head(engine: Engine, path: Path | None, migrate: bool) -> str:
     with engine.connect() as connection:
         current = migrations.current_revision(connection)
+        tables = set(inspect(connection).get_table_names())
     head = migrations.head_revision()
-    if current is not None and not migrations.is_known(current):
-        raise DatabaseProblem(ProblemKind.NEWER_SCHEMA, f"schema revision {current} is unknown here")
+    _check_revision(current, tables)
     if current == head:
         return head
     if not migrate:
-        raise DatabaseProblem(ProblemKind.NEWER_SCHEMA if current else ProblemKind.OTHER, "not migrated")
-    if path is not None and current is not None:
-        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        raise DatabaseProblem(ProblemKind.OTHER, f"schema at {current}, head is {head}; migration not allowed")
+    # Any existing schema is backed up first, also one with no revision left (e.g. downgraded to base);
+    # only a brand-new, empty file has nothing worth keeping.
+    if path is not None and tables:
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")  # microseconds: two backups never collide
         backup = path.parent / "backups" / f"{path.stem}.before-{head}-{stamp}.sqlite"
         backup_sqlite_file(path, backup)
         log.info("backed up the database before migrating to %s", head)
-    with engine.begin() as connection:
-        migrations.upgrade(connection)
+    # BEGIN IMMEDIATE and a second look: when two programs start on the same new file at once, the
+    # second waits for the first (busy timeout) and then finds the schema already at head.
+    with engine.connect().execution_options(**{_WRITE_OPTION: True}) as connection, connection.begin():
+        current = migrations.current_revision(connection)
+        _check_revision(current, set(inspect(connection).get_table_names()))
+        if current != head:
+            migrations.upgrade(connection)
     return head

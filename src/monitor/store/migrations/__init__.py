@@ -11,6 +11,8 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Connection
 
 HERE = Path(__file__).parent
+# Alembic's default table for the schema revision (env.py keeps the default).
+VERSION_TABLE = "alembic_version"
 
 
 def config(connection: Connection | None = None) -> Config:
