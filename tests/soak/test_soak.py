@@ -19,7 +19,11 @@ def test_painting_many_charts_does_not_abort_the_process() -> None:
     # 300 paints x 2,000 None-returning calls: enough to abort 6.12.0 on 3.11 (measured 2026-11).
     result = subprocess.run(
         [sys.executable, str(SCRIPT), "300", "2000"],
-        capture_output=True, text=True, timeout=600, env=env, check=False,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=env,
+        check=False,
     )
     assert "none_dealloc" not in result.stderr, result.stderr[-2000:]
     assert result.returncode == 0, f"exit {result.returncode}: {result.stderr[-2000:]}"

@@ -106,6 +106,14 @@ class ClinicalService:
             WORKSTATION_USERNAME, WORKSTATION_DISPLAY_NAME, "nurse", workstation_default=True
         )
 
+    def user_label(self, username: str) -> str:
+        """How the status bar names the acting user, e.g. "rn.lee (Robin Lee)"."""
+        with self.db.read() as session:
+            user = session.scalar(select(User).where(User.username == username))
+            if user is None:
+                return username
+            return f"{user.username} ({user.display_name})" if user.display_name != username else username
+
     def _actor(self, session: Session, username: str) -> User:
         user = session.scalar(select(User).where(User.username == username))
         if user is None:

@@ -231,9 +231,7 @@ def backup_sqlite_file(path: Path, destination: Path) -> Path:
     return destination
 
 
-def open_database(
-    *, path: Path | None = None, url: str | None = None, migrate: bool = True
-) -> Database:
+def open_database(*, path: Path | None = None, url: str | None = None, migrate: bool = True) -> Database:
     """Open (creating if needed) and migrate the database at `path` (SQLite) or `url` (any backend).
 
     Before a schema upgrade of an existing SQLite file, a backup copy is written beside it under
@@ -281,7 +279,9 @@ def _bring_schema_to_head(engine: Engine, path: Path | None, migrate: bool) -> s
     if current == head:
         return head
     if not migrate:
-        raise DatabaseProblem(ProblemKind.OTHER, f"schema at {current}, head is {head}; migration not allowed")
+        raise DatabaseProblem(
+            ProblemKind.OTHER, f"schema at {current}, head is {head}; migration not allowed"
+        )
     # Any existing schema is backed up first, also one with no revision left (e.g. downgraded to base);
     # only a brand-new, empty file has nothing worth keeping.
     if path is not None and tables:

@@ -253,6 +253,7 @@ class MainWindow(QMainWindow):
         splitter.addWidget(self.episode_view)
         splitter.setStretchFactor(0, 2)
         splitter.setStretchFactor(1, 3)
+        splitter.setSizes([560, 800])  # the ward list shows every column on a 1366 px bedside screen
         self.setCentralWidget(splitter)
         self._build_actions()
         self.episodes.opened.connect(self.open_episode)
@@ -263,7 +264,7 @@ class MainWindow(QMainWindow):
         view.void_button.clicked.connect(self.void_selected)
         view.discharge_button.clicked.connect(self.discharge)
         view.table.doubleClicked.connect(lambda _i: self.show_history())
-        user = self.tr("Acting as {0}").format(actor)
+        user = self.tr("Acting as {0}").format(service.user_label(actor))
         self.statusBar().addWidget(QLabel(user))
         self.statusBar().addPermanentWidget(QLabel(location))
         self.resize(1280, 720)

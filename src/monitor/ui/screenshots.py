@@ -1,0 +1,85 @@
+"""Offscreen screenshots of the main screens into a folder (`make screenshots` writes docs/).
+
+Builds a throwaway demo ward (invented patients) in a temporary folder, so it never touches a real
+database, then grabs each window as a nurse would see it.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from PySide6.QtWidgets import QApplication, QWidget
+
+from monitor.services import locations
+from monitor.services.demo import seed_demo
+from monitor.ui.admit_dialog import AdmitDialog
+from monitor.ui.cows_form import CowsForm
+from monitor.ui.dialogs import HistoryDialog
+from monitor.ui.main_window import MainWindow
+
+
+def _save(widget: QWidget, folder: Path, name: str) -> Path:
+    widget.show()
+    QApplication.processEvents()
+    target = folder / name
+    if not widget.grab().save(str(target)):
+        raise OSError(f"could not write {target}")
+    print(f"wrote {target}")
+    return target
+
+
+def take(folder: Path) -> list[Path]:
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    assert isinstance(app, QApplication)
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    with tempfile.TemporaryDirectory() as scratch:
+        service = locations.connect(path=Path(scratch) / "demo.sqlite")
+        try:
+            episode_ids = seed_demo(service)
+            actor = service.ensure_workstation_user().username
+            window = MainWindow(service, actor, "demo ward (screenshot)")
+            window.resize(1366, 768)
+            window.episodes.select(episode_ids[0])
+            written.append(_save(window, folder, "main-window.png"))
+
+            episode = service.episode(episode_ids[0])
+            form = CowsForm(service, actor, episode)
+            # a half-charted COWS: the moment a nurse sees "no total" with items missing
+            for key, value in (
+                ("sweating", 1),
+                ("restlessness", 3),
+                ("pupil_size", 1),
+                ("bone_joint_aches", 2),
+            ):
+                form.item_widget(key).select_value(value)
+            form.pulse_edit.setText("104")
+            form.resize(form.sizeHint())
+            written.append(_save(form, folder, "cows-form.png"))
+            form.close()
+
+            history = HistoryDialog(service.assessment_history(service.assessments(episode_ids[0])[3].id))
+            written.append(_save(history, folder, "assessment-history.png"))
+            history.close()
+
+            admit = AdmitDialog(service, actor)
+            admit.mrn.setText("K-2001")
+            admit.name.setText("Riley Invented")
+            admit.bed.setText("5C")
+            admit.add_substance_row("kratom", amount="35 g/day", route="oral")
+            admit.add_substance_row("fentanyl", amount="about 0.5 g/day", route="smoked")
+            written.append(_save(admit, folder, "admit-dialog.png"))
+            admit.close()
+            window.close()
+        finally:
+            service.db.dispose()
+    return written
+
+
+if __name__ == "__main__":
+    take(Path(sys.argv[1] if len(sys.argv) > 1 else "docs"))
