@@ -44,6 +44,7 @@ DEFAULTS = {
     "alpha2_hypotension_window_hours": 6,
     "high_snooze_cap_minutes": 15,
     "escalate_after_minutes": 10,
+    "other_snooze_cap_minutes": 60,
 }
 
 
@@ -86,6 +87,7 @@ def test_attributes_mirror_settings() -> None:
         ("alpha2_hypotension_window_hours", "hours", "unconfirmed"),
         ("high_snooze_cap_minutes", "minutes", "unconfirmed"),
         ("escalate_after_minutes", "minutes", "unconfirmed"),
+        ("other_snooze_cap_minutes", "minutes", "unconfirmed"),
     ],
 )
 def test_units_and_sources(key: str, unit: str, cites: str) -> None:

@@ -40,7 +40,7 @@ class Ward:
 
 @pytest.fixture
 def ward(service: ClinicalService, nurse: str, clock: FakeClock, db_path: Path) -> Ward:
-    episode = service.admit(nurse, admission(T0 - 6 * HOUR))
+    episode = service.admit(nurse, admission(T0 - HOUR))  # no routine-overdue alert before the first COWS
     first = service.record_assessment(
         nurse, episode, cows(T0 - timedelta(minutes=30), sweating=2, gi_upset=2, yawning=2)
     )

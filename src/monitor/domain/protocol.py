@@ -294,6 +294,15 @@ SETTINGS: tuple[SettingSpec, ...] = (
         60,
         "domain.md section 6 (escalation); the 10 min is a local choice from the issue text, unconfirmed",
     ),
+    SettingSpec(
+        "other_snooze_cap_minutes",
+        "Longest snooze of a medium- or low-priority alert",
+        "minutes",
+        60,
+        5,
+        240,
+        "domain.md section 6 (a capped snooze); 60 min is a local choice, unconfirmed",
+    ),
 )
 
 _SPECS: dict[str, SettingSpec] = {s.key: s for s in SETTINGS}
@@ -371,6 +380,7 @@ class Protocol:
     alpha2_hypotension_window_hours: int = 6
     high_snooze_cap_minutes: int = 15
     escalate_after_minutes: int = 10
+    other_snooze_cap_minutes: int = 60
 
     def __post_init__(self) -> None:
         for spec in SETTINGS:
@@ -483,6 +493,10 @@ class Protocol:
     @property
     def escalate_after(self) -> timedelta:
         return timedelta(minutes=self.escalate_after_minutes)
+
+    @property
+    def other_snooze_cap(self) -> timedelta:
+        return timedelta(minutes=self.other_snooze_cap_minutes)
 
     def opioid_free_days(self, action: OpioidAction) -> int:
         """The opioid-free interval in days before an antagonist, for a short- or long-acting opioid."""

@@ -9,15 +9,18 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterable, Sequence
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased, selectinload
 
 from monitor.domain import charting, scales, substances
-from monitor.services.clock import Clock, SystemClock, workstation_zone_name
-from monitor.services.errors import Conflict, NotFound, ServiceError, ValidationError
+from monitor.services.alerting import AlertingMixin
+from monitor.services.base import ServiceBase, clean, require_reason
+from monitor.services.errors import Conflict, NotFound, ValidationError
+from monitor.services.importing import ImportingMixin
+from monitor.services.medication import MedicationMixin
 from monitor.services.views import (
     AdmissionRequest,
     AssessmentInput,
@@ -29,7 +32,6 @@ from monitor.services.views import (
     UserView,
 )
 from monitor.store import audit
-from monitor.store.database import Database
 from monitor.store.models import (
     Assessment,
     AssessmentItem,
@@ -44,29 +46,10 @@ from monitor.store.models import (
 WORKSTATION_USERNAME = "workstation"
 WORKSTATION_DISPLAY_NAME = "Workstation default user (no sign-in yet)"
 SEXES = ("female", "male", "other", "unknown")
-MAX_REASON = 2000
 
 
-def _clean(text: str | None) -> str:
-    return (text or "").strip()
-
-
-def _require_reason(field: str, reason: str | None, what: str) -> str:
-    cleaned = _clean(reason)
-    if not cleaned:
-        raise ValidationError(field, f"A reason is required to {what}.")
-    if len(cleaned) > MAX_REASON:
-        raise ValidationError(field, f"The reason is too long (at most {MAX_REASON} characters).")
-    return cleaned
-
-
-class ClinicalService:
+class ClinicalService(AlertingMixin, MedicationMixin, ImportingMixin, ServiceBase):
     """The use cases the GUI, the CLI, the tests and the benchmarks all call."""
-
-    def __init__(self, db: Database, clock: Clock | None = None, zone_name: str | None = None) -> None:
-        self.db = db
-        self.clock: Clock = clock or SystemClock()
-        self.zone_name = zone_name or workstation_zone_name()
 
     # --- users ------------------------------------------------------------------------------------
 
@@ -74,7 +57,7 @@ class ClinicalService:
         self, username: str, display_name: str = "", role: str = "nurse", *, workstation_default: bool = False
     ) -> UserView:
         """Create the account if it does not exist (used for the configured default user)."""
-        username = _clean(username)
+        username = clean(username)
         if not username:
             raise ValidationError("username", "A user name is required.")
         with self.db.write() as session:
@@ -82,7 +65,7 @@ class ClinicalService:
             if user is None:
                 user = User(
                     username=username,
-                    display_name=_clean(display_name) or username,
+                    display_name=clean(display_name) or username,
                     role=role,
                     active=True,
                     is_workstation_default=workstation_default,
@@ -114,21 +97,11 @@ class ClinicalService:
                 return username
             return f"{user.username} ({user.display_name})" if user.display_name != username else username
 
-    def _actor(self, session: Session, username: str) -> User:
-        user = session.scalar(select(User).where(User.username == username))
-        if user is None:
-            raise ServiceError(f"Unknown user {username!r}: every write must name an existing user.")
-        if not user.active:
-            raise ServiceError(f"The account {username!r} is deactivated and cannot record.")
-        return user
-
-    # --- admission and discharge ------------------------------------------------------------------
-
     def admit(self, actor: str, request: AdmissionRequest) -> int:
         """Admit a patient to a new episode; an existing MRN adds the episode to that patient."""
         now = self.clock.now()
-        mrn = _clean(request.mrn)
-        name = _clean(request.name)
+        mrn = clean(request.mrn)
+        name = clean(request.name)
         if not mrn:
             raise ValidationError("MRN", "The MRN is required.")
         if len(mrn) > 64:
@@ -203,7 +176,7 @@ class ClinicalService:
             episode = Episode(
                 patient_id=patient.id,
                 admitted_at=admitted_at,
-                bed=_clean(request.bed),
+                bed=clean(request.bed),
                 recorded_at=now,
                 admitted_by_id=user.id,
                 tz_name=self.zone_name,
@@ -217,7 +190,7 @@ class ClinicalService:
                         episode_id=episode.id,
                         substance=use.substance,
                         last_use_at=use.last_use_at,
-                        amount=_clean(use.amount),
+                        amount=clean(use.amount),
                         route=use.route,
                     )
                 )
@@ -243,6 +216,8 @@ class ClinicalService:
                     ],
                 },
             )
+            session.flush()
+            self._after_write(session, episode.id, now)
             return episode.id
 
     def discharge(self, actor: str, episode_id: int, discharged_at: datetime, note: str = "") -> None:
@@ -257,7 +232,7 @@ class ClinicalService:
                 raise ValidationError("Discharged at", "The discharge time is before the admission.")
             episode.discharged_at = when
             episode.discharged_by_id = user.id
-            episode.discharge_note = _clean(note)
+            episode.discharge_note = clean(note)
             audit.append(
                 session,
                 at=now,
@@ -269,6 +244,8 @@ class ClinicalService:
                 before={"discharged_at": None},
                 after={"discharged_at": when, "note": episode.discharge_note},
             )
+            session.flush()
+            self._after_write(session, episode.id, now)
 
     # --- assessments ------------------------------------------------------------------------------
 
@@ -278,12 +255,7 @@ class ClinicalService:
         now = self.clock.now()
         result = self._score(entry)
         taken_at = self._checked_time("Time taken", entry.taken_at, now)
-        late_reason = _clean(entry.late_reason)
-        if charting.check_clinical_time(taken_at, now) is charting.TimeVerdict.LATE and not late_reason:
-            raise ValidationError(
-                "Reason for late charting",
-                "This assessment is charted more than 1 hour after it was taken: give a reason.",
-            )
+        late_reason = self._late_reason("Reason for late charting", taken_at, now, entry.late_reason)
         with self.db.write() as session:
             user = self._actor(session, actor)
             episode = self._episode(session, episode_id)
@@ -306,6 +278,7 @@ class ClinicalService:
                 reason=late_reason,
             )
             session.flush()
+            self._after_write(session, row.episode_id, now)
             return self._assessment_views(session, [row])[0]
 
     def amend_assessment(
@@ -313,7 +286,7 @@ class ClinicalService:
     ) -> AssessmentView:
         """Correct an assessment: a new version replaces it; the old one stays in the history."""
         now = self.clock.now()
-        why = _require_reason("Reason for amendment", reason, "amend an assessment")
+        why = require_reason("Reason for amendment", reason, "amend an assessment")
         result = self._score(entry)
         taken_at = self._checked_time("Time taken", entry.taken_at, now)
         with self.db.write() as session:
@@ -331,7 +304,7 @@ class ClinicalService:
                 result,
                 taken_at,
                 now,
-                _clean(entry.late_reason),
+                clean(entry.late_reason),
                 replaces=old,
                 amend_reason=why,
             )
@@ -348,11 +321,12 @@ class ClinicalService:
                 reason=why,
             )
             session.flush()
+            self._after_write(session, row.episode_id, now)
             return self._assessment_views(session, [row])[0]
 
     def mark_entered_in_error(self, actor: str, assessment_id: int, reason: str) -> AssessmentView:
         now = self.clock.now()
-        why = _require_reason("Reason", reason, "mark an assessment entered in error")
+        why = require_reason("Reason", reason, "mark an assessment entered in error")
         with self.db.write() as session:
             user = self._actor(session, actor)
             row = session.get(Assessment, assessment_id)
@@ -374,6 +348,7 @@ class ClinicalService:
                 reason=why,
             )
             session.flush()
+            self._after_write(session, row.episode_id, now)
             return self._assessment_views(session, [row])[0]
 
     # --- queries ----------------------------------------------------------------------------------
@@ -492,17 +467,6 @@ class ClinicalService:
 
     # --- helpers ----------------------------------------------------------------------------------
 
-    def _checked_time(self, field: str, value: datetime, now: datetime) -> datetime:
-        try:
-            verdict = charting.check_clinical_time(value, now)
-        except ValueError as exc:
-            raise ValidationError(field, f"{field} must include a time zone.") from exc
-        if verdict is charting.TimeVerdict.IN_FUTURE:
-            raise ValidationError(
-                field, f"{field} is more than 5 minutes in the future; clinical times cannot be ahead."
-            )
-        return value.astimezone(UTC)
-
     def _score(self, entry: AssessmentInput) -> scales.Score:
         scale = scales.SCALES.get(entry.scale)
         if scale is None:
@@ -551,7 +515,7 @@ class ClinicalService:
             tz_name=self.zone_name,
             total=result.total,
             pulse_bpm=entry.pulse_bpm,
-            note=_clean(entry.note),
+            note=clean(entry.note),
             late_reason=late_reason,
             root_id=(replaces.root_id or replaces.id) if replaces else None,
             version=(replaces.version + 1) if replaces else 1,
@@ -574,12 +538,6 @@ class ClinicalService:
             )
         if session.get(AssessmentVoid, row.id) is not None:
             raise Conflict(f"Cannot {what}: this assessment is already marked entered in error.")
-
-    def _episode(self, session: Session, episode_id: int) -> Episode:
-        episode = session.get(Episode, episode_id)
-        if episode is None:
-            raise NotFound(f"Episode {episode_id} does not exist.")
-        return episode
 
     def _latest_current(self, session: Session, episode_ids: Sequence[int]) -> dict[int, Assessment]:
         """The latest current, valid assessment of each episode, in one query."""

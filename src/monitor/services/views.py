@@ -4,7 +4,7 @@ sessions in widgets)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 
 @dataclass(frozen=True)
@@ -149,3 +149,151 @@ class AuditView:
     reason: str
     before_json: str
     after_json: str
+
+
+@dataclass(frozen=True)
+class DoseInput:
+    """What the dose form submits. warning_reason: why the dose is given despite the rules' warnings."""
+
+    drug: str
+    form: str
+    dose_mg: float
+    given_at: datetime
+    note: str = ""
+    warning_reason: str = ""
+
+
+@dataclass(frozen=True)
+class DoseView:
+    id: int
+    episode_id: int
+    drug: str
+    drug_label: str
+    role: str  # "antagonist", "agonist" or "comfort"
+    form: str
+    dose_mg: float
+    description: str  # e.g. "naltrexone 25 mg PO"
+    given_at: datetime
+    recorded_at: datetime
+    recorded_by: str
+    note: str
+    warning_reason: str
+    warnings: tuple[str, ...]  # what the rules said before it was saved
+    void_reason: str = ""
+    voided_by: str = ""
+    voided_at: datetime | None = None
+
+    @property
+    def entered_in_error(self) -> bool:
+        return self.voided_at is not None
+
+
+@dataclass(frozen=True)
+class VitalsInput:
+    taken_at: datetime
+    pulse_bpm: int | None = None
+    systolic: int | None = None
+    diastolic: int | None = None
+    resp_rate: int | None = None
+    spo2: int | None = None
+    temp_c: float | None = None
+    note: str = ""
+    late_reason: str = ""
+
+
+@dataclass(frozen=True)
+class VitalsView:
+    id: int
+    episode_id: int
+    taken_at: datetime
+    recorded_at: datetime
+    recorded_by: str
+    pulse_bpm: int | None
+    systolic: int | None
+    diastolic: int | None
+    resp_rate: int | None
+    spo2: int | None
+    temp_c: float | None
+    note: str
+    void_reason: str = ""
+    voided_at: datetime | None = None
+
+    @property
+    def entered_in_error(self) -> bool:
+        return self.voided_at is not None
+
+
+@dataclass(frozen=True)
+class ReadinessRow:
+    """Days since the last use of one opioid against its opioid-free interval before naltrexone."""
+
+    substance: str
+    label: str
+    source: str  # "reported use" or "dose given here"
+    last_use_at: datetime
+    elapsed: timedelta
+    interval_days: int
+    clear_at: datetime
+
+    @property
+    def ready(self) -> bool:
+        return self.elapsed >= timedelta(days=self.interval_days)
+
+
+@dataclass(frozen=True)
+class WarningView:
+    """What a rule will say about a dose before it is saved."""
+
+    rule: str
+    priority: str
+    message: str
+
+
+@dataclass(frozen=True)
+class AlertView:
+    id: int
+    key: str
+    episode_id: int
+    mrn: str
+    patient: str
+    bed: str
+    rule: str
+    title: str
+    priority: str  # "high", "medium", "low"
+    priority_rank: int  # 3, 2, 1: for sorting
+    raised_at: datetime
+    shown_at: datetime
+    message: str
+    evidence: dict[str, object]
+    state: str  # active, acknowledged, snoozed, escalated, resolved
+    resolved_at: datetime | None
+    acknowledged_by: str = ""
+    acknowledged_at: datetime | None = None
+    acknowledge_reason: str = ""
+    snoozed_until: datetime | None = None
+    escalated_at: datetime | None = None
+    silenced: bool = False
+    sound: bool = False
+
+    @property
+    def needs_action(self) -> bool:
+        return self.state in ("active", "escalated")
+
+    @property
+    def for_physician(self) -> bool:
+        return self.escalated_at is not None
+
+
+@dataclass(frozen=True)
+class SettingView:
+    key: str
+    label: str
+    unit: str
+    value: float
+    default: float
+    minimum: float
+    maximum: float
+    source: str
+    changed_by: str = ""
+    changed_at: datetime | None = None
+    reason: str = ""

@@ -204,3 +204,134 @@ class AuditEntry(Base):
 def as_dict(obj: Base) -> dict[str, Any]:
     """Column values of a row, for audit before/after values."""
     return {c.key: getattr(obj, c.key) for c in obj.__table__.columns}
+
+
+class SubstanceUpdate(Base):
+    """A later report of substance use during the episode (the admission list stays as it was)."""
+
+    __tablename__ = "substance_updates"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    episode_id: Mapped[int] = mapped_column(ForeignKey("episodes.id"), index=True)
+    substance: Mapped[str] = mapped_column(String(32))
+    last_use_at: Mapped[datetime]
+    amount: Mapped[str] = mapped_column(String(100), default="")
+    route: Mapped[str] = mapped_column(String(32), default="")
+    recorded_at: Mapped[datetime]
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+
+
+class Dose(Base):
+    """One administered dose. Append-only; an error is voided in DoseVoid, never edited."""
+
+    __tablename__ = "doses"
+    __table_args__ = (
+        Index("ix_doses_episode_given", "episode_id", "given_at"),
+        CheckConstraint("dose_mg > 0", name="dose_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    episode_id: Mapped[int] = mapped_column(ForeignKey("episodes.id"))
+    drug: Mapped[str] = mapped_column(String(32))
+    form: Mapped[str] = mapped_column(String(32))
+    dose_mg: Mapped[float]
+    given_at: Mapped[datetime]
+    recorded_at: Mapped[datetime]
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    tz_name: Mapped[str] = mapped_column(String(64))
+    note: Mapped[str] = mapped_column(Text, default="")
+    late_reason: Mapped[str] = mapped_column(Text, default="")
+    # What the rules warned before saving (JSON list of messages) and why it was given anyway.
+    warnings_json: Mapped[str] = mapped_column(Text, default="[]")
+    warning_reason: Mapped[str] = mapped_column(Text, default="")
+
+
+class DoseVoid(Base):
+    __tablename__ = "dose_voids"
+
+    dose_id: Mapped[int] = mapped_column(ForeignKey("doses.id"), primary_key=True)
+    voided_at: Mapped[datetime]
+    voided_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    reason: Mapped[str] = mapped_column(Text)
+
+
+class Vitals(Base):
+    """One set of vital signs; any subset may be measured."""
+
+    __tablename__ = "vitals"
+    __table_args__ = (Index("ix_vitals_episode_taken", "episode_id", "taken_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    episode_id: Mapped[int] = mapped_column(ForeignKey("episodes.id"))
+    taken_at: Mapped[datetime]
+    recorded_at: Mapped[datetime]
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    tz_name: Mapped[str] = mapped_column(String(64))
+    pulse_bpm: Mapped[int | None]
+    systolic: Mapped[int | None]
+    diastolic: Mapped[int | None]
+    resp_rate: Mapped[int | None]
+    spo2: Mapped[int | None]
+    temp_c: Mapped[float | None]
+    note: Mapped[str] = mapped_column(Text, default="")
+    late_reason: Mapped[str] = mapped_column(Text, default="")
+
+
+class VitalsVoid(Base):
+    __tablename__ = "vitals_voids"
+
+    vitals_id: Mapped[int] = mapped_column(ForeignKey("vitals.id"), primary_key=True)
+    voided_at: Mapped[datetime]
+    voided_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    reason: Mapped[str] = mapped_column(Text)
+
+
+class ProtocolSetting(Base):
+    """One change of a protocol setting. The current value is the newest row per key; defaults are
+    declared in monitor.domain.protocol with their sources."""
+
+    __tablename__ = "protocol_settings"
+    __table_args__ = (Index("ix_protocol_settings_key", "key", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(64))
+    value: Mapped[float]
+    set_at: Mapped[datetime]
+    set_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    reason: Mapped[str] = mapped_column(Text)
+
+
+class Alert(Base):
+    """An alert the rules raised, stored once by its stable key. Its content follows the data (the peak
+    of a precipitated withdrawal, a resolution); what people did about it lives in AlertEventRow."""
+
+    __tablename__ = "alerts"
+    __table_args__ = (Index("ix_alerts_episode", "episode_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    episode_id: Mapped[int] = mapped_column(ForeignKey("episodes.id"))
+    rule: Mapped[str] = mapped_column(String(64))
+    priority: Mapped[int]
+    raised_at: Mapped[datetime]
+    first_seen_at: Mapped[datetime]
+    message: Mapped[str] = mapped_column(Text)
+    evidence_json: Mapped[str] = mapped_column(Text)
+    resolved_at: Mapped[datetime | None]
+    # Set when the data no longer supports the alert (for example its COWS was entered in error).
+    withdrawn_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime]
+
+
+class AlertEventRow(Base):
+    """Acknowledge, snooze, escalate, silence: append-only, each with who, when and why."""
+
+    __tablename__ = "alert_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    at: Mapped[datetime]
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    until: Mapped[datetime | None]

@@ -1,0 +1,439 @@
+"""Alerts: evaluated from the data by the domain rules, stored once by their stable key, worked by
+people (acknowledge with a reason, snooze with a cap, silence) and escalated by time. Every step is
+audited. The clinic's protocol settings (thresholds, intervals) live here too: stored, audited, with
+defaults declared in the domain.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from monitor.domain import alert_state
+from monitor.domain import protocol as protocol_module
+from monitor.domain.alert_state import AlertEvent, AlertState, EventKind
+from monitor.domain.protocol import Protocol
+from monitor.domain.rules import RULE_TITLES, Priority, evaluate
+from monitor.services.base import ServiceBase, clean, require_reason
+from monitor.services.errors import NotFound, ValidationError
+from monitor.services.timeline_builder import build_timeline, current_setting_rows, load_protocol
+from monitor.services.views import AlertView, SettingView
+from monitor.store import audit
+from monitor.store.models import Alert, AlertEventRow, Episode, Patient, ProtocolSetting, User
+
+
+class AlertingMixin(ServiceBase):
+    # --- protocol settings -------------------------------------------------------------------------
+
+    def protocol(self) -> Protocol:
+        with self.db.read() as session:
+            return load_protocol(session)
+
+    def protocol_settings(self) -> list[SettingView]:
+        with self.db.read() as session:
+            rows = current_setting_rows(session)
+            names = _usernames(session, [r.set_by_id for r in rows.values()])
+            views = []
+            for spec in protocol_module.SETTINGS:
+                row = rows.get(spec.key)
+                views.append(
+                    SettingView(
+                        key=spec.key,
+                        label=spec.label,
+                        unit=spec.unit,
+                        value=row.value if row else spec.default,
+                        default=spec.default,
+                        minimum=spec.minimum,
+                        maximum=spec.maximum,
+                        source=spec.source,
+                        changed_by=names.get(row.set_by_id, "") if row else "",
+                        changed_at=row.set_at if row else None,
+                        reason=row.reason if row else "",
+                    )
+                )
+            return views
+
+    def set_protocol_setting(self, actor: str, key: str, value: float, reason: str) -> None:
+        """Change one threshold of the clinic's protocol (audited; the alerts are re-evaluated)."""
+        now = self.clock.now()
+        why = require_reason("Reason", reason, "change the protocol")
+        with self.db.write() as session:
+            user = self._actor(session, actor)
+            current = load_protocol(session)
+            try:
+                protocol_module.setting_spec(key)
+                Protocol.from_values({**current.values(), key: value})
+            except ValueError as exc:
+                raise ValidationError(key, str(exc)) from exc
+            before = current.values()[key]
+            session.add(
+                ProtocolSetting(key=key, value=float(value), set_at=now, set_by_id=user.id, reason=why)
+            )
+            session.flush()
+            audit.append(
+                session,
+                at=now,
+                user_id=user.id,
+                action="protocol.set",
+                entity="protocol_setting",
+                entity_id=None,
+                before={key: before},
+                after={key: value},
+                reason=why,
+            )
+            for episode in session.scalars(select(Episode).where(Episode.discharged_at.is_(None))):
+                self._sync_alerts(session, episode, now)
+
+    # --- evaluation --------------------------------------------------------------------------------
+
+    def _after_write(self, session: Session, episode_id: int, now: datetime) -> None:
+        self._sync_alerts(session, self._episode(session, episode_id), now)
+
+    def _sync_alerts(self, session: Session, episode: Episode, now: datetime) -> list[Alert]:
+        """Evaluate one episode and bring its stored alerts in line, in the caller's transaction.
+
+        New findings are inserted once (the key is unique), known ones follow the data (peak, resolution),
+        and stored alerts the data no longer supports are withdrawn (never deleted).
+        """
+        protocol = load_protocol(session)
+        findings = {f.key: f for f in evaluate(build_timeline(session, episode), protocol, now)}
+        stored = {a.key: a for a in session.scalars(select(Alert).where(Alert.episode_id == episode.id))}
+        system: User | None = None
+        for key, finding in findings.items():
+            alert = stored.get(key)
+            evidence = json.dumps(finding.evidence, sort_keys=True)
+            if alert is None:
+                alert = Alert(
+                    key=key,
+                    episode_id=episode.id,
+                    rule=finding.rule,
+                    priority=int(finding.priority),
+                    raised_at=finding.raised_at,
+                    first_seen_at=now,
+                    message=finding.message,
+                    evidence_json=evidence,
+                    resolved_at=finding.resolved_at,
+                    withdrawn_at=None,
+                    updated_at=now,
+                )
+                session.add(alert)
+                session.flush()
+                system = system or self._system_user(session)
+                audit.append(
+                    session,
+                    at=now,
+                    user_id=system.id,
+                    action="alert.raise",
+                    entity="alert",
+                    entity_id=alert.id,
+                    patient_id=episode.patient_id,
+                    after={"key": key, "priority": finding.priority.label, "message": finding.message},
+                )
+                stored[key] = alert
+                continue
+            changed = (
+                alert.message != finding.message
+                or alert.evidence_json != evidence
+                or alert.resolved_at != finding.resolved_at
+                or alert.priority != int(finding.priority)
+                or alert.withdrawn_at is not None
+            )
+            if changed:
+                alert.message, alert.evidence_json = finding.message, evidence
+                alert.resolved_at, alert.priority = finding.resolved_at, int(finding.priority)
+                alert.raised_at, alert.withdrawn_at, alert.updated_at = finding.raised_at, None, now
+        for key, alert in stored.items():
+            if key not in findings and alert.withdrawn_at is None:
+                alert.withdrawn_at = now
+                alert.updated_at = now
+                system = system or self._system_user(session)
+                audit.append(
+                    session,
+                    at=now,
+                    user_id=system.id,
+                    action="alert.withdraw",
+                    entity="alert",
+                    entity_id=alert.id,
+                    patient_id=episode.patient_id,
+                    reason="the data no longer supports it (a record was amended or entered in error)",
+                )
+        self._record_escalations(session, episode, list(stored.values()), protocol, now)
+        return list(stored.values())
+
+    def _record_escalations(
+        self, session: Session, episode: Episode, alerts: list[Alert], protocol: Protocol, now: datetime
+    ) -> None:
+        """Write the escalation step (by the system account) the first time it is noticed."""
+        events = _events_by_alert(session, [a.id for a in alerts if a.id is not None])
+        system: User | None = None
+        for alert in alerts:
+            status = _status(alert, events.get(alert.id, []), protocol, now)
+            already = any(e.kind is EventKind.ESCALATE for e in events.get(alert.id, []))
+            if status.escalated_at is not None and not already:
+                system = system or self._system_user(session)
+                session.add(
+                    AlertEventRow(
+                        alert_id=alert.id,
+                        kind=EventKind.ESCALATE.value,
+                        at=now,
+                        user_id=system.id,
+                        reason="not acknowledged in time",
+                        until=None,
+                    )
+                )
+                audit.append(
+                    session,
+                    at=now,
+                    user_id=system.id,
+                    action="alert.escalate",
+                    entity="alert",
+                    entity_id=alert.id,
+                    patient_id=episode.patient_id,
+                    after={"escalated_at": status.escalated_at, "for": "physician"},
+                    reason=f"high priority, not acknowledged within {protocol.escalate_after_minutes} min",
+                )
+
+    def refresh_alerts(self) -> list[AlertView]:
+        """Re-evaluate every open episode now (the GUI's timer calls this so overdue alerts appear by
+        themselves) and return the unresolved alerts, highest priority and newest first."""
+        now = self.clock.now()
+        with self.db.write() as session:
+            for episode in session.scalars(select(Episode).where(Episode.discharged_at.is_(None))).all():
+                self._sync_alerts(session, episode, now)
+        return self.alerts()
+
+    # --- queries -----------------------------------------------------------------------------------
+
+    def alerts(self, *, include_inactive: bool = False, episode_id: int | None = None) -> list[AlertView]:
+        now = self.clock.now()
+        with self.db.read() as session:
+            query = (
+                select(Alert, Episode, Patient)
+                .join(Episode, Episode.id == Alert.episode_id)
+                .join(Patient, Patient.id == Episode.patient_id)
+            )
+            if episode_id is not None:
+                query = query.where(Alert.episode_id == episode_id)
+            else:
+                query = query.where(Episode.discharged_at.is_(None))
+            rows = session.execute(query).all()
+            protocol = load_protocol(session)
+            events = _events_by_alert(session, [a.id for a, _, _ in rows])
+            views = [_view(a, e, p, events.get(a.id, []), protocol, now) for a, e, p in rows]
+        if not include_inactive:
+            views = [v for v in views if v.state not in ("acknowledged", "resolved")]
+        return sort_alerts(views)
+
+    def alert(self, alert_id: int) -> AlertView:
+        now = self.clock.now()
+        with self.db.read() as session:
+            return self._alert_view(session, alert_id, now)
+
+    def _alert_view(self, session: Session, alert_id: int, now: datetime) -> AlertView:
+        alert = session.get(Alert, alert_id)
+        if alert is None:
+            raise NotFound(f"Alert {alert_id} does not exist.")
+        episode = self._episode(session, alert.episode_id)
+        patient = session.get(Patient, episode.patient_id)
+        assert patient is not None
+        events = _events_by_alert(session, [alert.id]).get(alert.id, [])
+        return _view(alert, episode, patient, events, load_protocol(session), now)
+
+    def alerts_as_of(
+        self, at: datetime, *, mrn: str | None = None, include_all: bool = False
+    ) -> list[AlertView]:
+        """Evaluate as of a past or present time without writing: records after `at` are ignored, and
+        only what people did up to `at` counts (for scripted checks and `monitor alerts --at`)."""
+        with self.db.read() as session:
+            query = select(Episode, Patient).join(Patient, Patient.id == Episode.patient_id)
+            query = query.where(Episode.admitted_at <= at)
+            if mrn is not None:
+                query = query.where(Patient.mrn == mrn)
+            protocol = load_protocol(session)
+            views: list[AlertView] = []
+            for episode, patient in session.execute(query).all():
+                findings = evaluate(build_timeline(session, episode), protocol, at)
+                stored = {
+                    a.key: a for a in session.scalars(select(Alert).where(Alert.episode_id == episode.id))
+                }
+                events = _events_by_alert(session, [a.id for a in stored.values()])
+                for finding in findings:
+                    known = stored.get(finding.key)
+                    shown = known.first_seen_at if known and known.first_seen_at <= at else finding.raised_at
+                    alert = Alert(
+                        id=known.id if known else 0,
+                        key=finding.key,
+                        episode_id=episode.id,
+                        rule=finding.rule,
+                        priority=int(finding.priority),
+                        raised_at=finding.raised_at,
+                        first_seen_at=max(shown, finding.raised_at),
+                        message=finding.message,
+                        evidence_json=json.dumps(finding.evidence),
+                        resolved_at=finding.resolved_at,
+                        withdrawn_at=None,
+                        updated_at=at,
+                    )
+                    views.append(
+                        _view(
+                            alert, episode, patient, events.get(known.id, []) if known else [], protocol, at
+                        )
+                    )
+                session.expunge_all()
+        if not include_all:
+            views = [v for v in views if v.state not in ("acknowledged", "resolved")]
+        return sort_alerts(views)
+
+    # --- people's steps ----------------------------------------------------------------------------
+
+    def acknowledge_alert(self, actor: str, alert_id: int, reason: str = "") -> AlertView:
+        now = self.clock.now()
+        with self.db.write() as session:
+            user = self._actor(session, actor)
+            view = self._alert_view(session, alert_id, now)
+            if view.priority == Priority.HIGH.label:
+                why = require_reason("Reason", reason, "acknowledge a high-priority alert")
+            else:
+                why = clean(reason)
+            if view.state == AlertState.ACKNOWLEDGED.value:
+                return view
+            self._add_event(session, user, view, EventKind.ACKNOWLEDGE, now, why, None)
+            return self._alert_view(session, alert_id, now)
+
+    def snooze_alert(self, actor: str, alert_id: int, minutes: int, reason: str = "") -> AlertView:
+        now = self.clock.now()
+        with self.db.write() as session:
+            user = self._actor(session, actor)
+            view = self._alert_view(session, alert_id, now)
+            try:
+                until = alert_state.snooze_until(
+                    Priority[view.priority.upper()], timedelta(minutes=minutes), load_protocol(session), now
+                )
+            except alert_state.SnoozeRefused as exc:
+                raise ValidationError("Snooze (minutes)", str(exc)) from exc
+            self._add_event(session, user, view, EventKind.SNOOZE, now, clean(reason), until)
+            return self._alert_view(session, alert_id, now)
+
+    def silence_alert(self, actor: str, alert_id: int) -> AlertView:
+        """Stop the sound of this alert until it escalates (the sound itself cannot be turned off)."""
+        now = self.clock.now()
+        with self.db.write() as session:
+            user = self._actor(session, actor)
+            view = self._alert_view(session, alert_id, now)
+            self._add_event(session, user, view, EventKind.SILENCE, now, "", None)
+            return self._alert_view(session, alert_id, now)
+
+    def _add_event(
+        self,
+        session: Session,
+        user: User,
+        view: AlertView,
+        kind: EventKind,
+        now: datetime,
+        reason: str,
+        until: datetime | None,
+    ) -> None:
+        session.add(
+            AlertEventRow(
+                alert_id=view.id, kind=kind.value, at=now, user_id=user.id, reason=reason, until=until
+            )
+        )
+        episode = self._episode(session, view.episode_id)
+        audit.append(
+            session,
+            at=now,
+            user_id=user.id,
+            action=f"alert.{kind.value}",
+            entity="alert",
+            entity_id=view.id,
+            patient_id=episode.patient_id,
+            before={"state": view.state},
+            after={"state": kind.value, "until": until, "message": view.message},
+            reason=reason,
+        )
+        session.flush()
+
+
+def sort_alerts(views: Iterable[AlertView]) -> list[AlertView]:
+    """Highest priority first, then newest (the order of the alert bar and list)."""
+    return sorted(views, key=lambda v: (-v.priority_rank, -v.raised_at.timestamp(), v.key))
+
+
+def _events_by_alert(session: Session, alert_ids: Sequence[int]) -> dict[int, list[AlertEvent]]:
+    if not alert_ids:
+        return {}
+    rows = session.execute(
+        select(AlertEventRow, User.username)
+        .join(User, User.id == AlertEventRow.user_id)
+        .where(AlertEventRow.alert_id.in_(alert_ids))
+        .order_by(AlertEventRow.id)
+    ).all()
+    result: dict[int, list[AlertEvent]] = {}
+    for row, username in rows:
+        result.setdefault(row.alert_id, []).append(
+            AlertEvent(kind=EventKind(row.kind), at=row.at, by=username, reason=row.reason, until=row.until)
+        )
+    return result
+
+
+def _status(
+    alert: Alert, events: list[AlertEvent], protocol: Protocol, now: datetime
+) -> alert_state.AlertStatus:
+    resolved = alert.resolved_at
+    if alert.withdrawn_at is not None:
+        resolved = alert.withdrawn_at if resolved is None else min(resolved, alert.withdrawn_at)
+    shown = max(alert.first_seen_at, alert.raised_at)
+    return alert_state.alert_status(Priority(alert.priority), shown, resolved, events, protocol, now)
+
+
+def _view(
+    alert: Alert,
+    episode: Episode,
+    patient: Patient,
+    events: list[AlertEvent],
+    protocol: Protocol,
+    now: datetime,
+) -> AlertView:
+    status = _status(alert, events, protocol, now)
+    ack = status.acknowledged
+    evidence: dict[str, Any] = json.loads(alert.evidence_json)
+    priority = Priority(alert.priority)
+    return AlertView(
+        id=alert.id,
+        key=alert.key,
+        episode_id=episode.id,
+        mrn=patient.mrn,
+        patient=patient.name,
+        bed=episode.bed,
+        rule=alert.rule,
+        title=RULE_TITLES.get(alert.rule, alert.rule),
+        priority=priority.label,
+        priority_rank=int(priority),
+        raised_at=alert.raised_at,
+        shown_at=max(alert.first_seen_at, alert.raised_at),
+        message=alert.message,
+        evidence=evidence,
+        state=status.state.value,
+        resolved_at=alert.resolved_at or alert.withdrawn_at,
+        acknowledged_by=ack.by if ack else "",
+        acknowledged_at=ack.at if ack else None,
+        acknowledge_reason=ack.reason if ack else "",
+        snoozed_until=status.snoozed_until,
+        escalated_at=status.escalated_at,
+        silenced=status.silenced,
+        sound=status.sound,
+    )
+
+
+def _usernames(session: Session, ids: list[int]) -> dict[int, str]:
+    wanted = set(ids)
+    if not wanted:
+        return {}
+    return {
+        uid: name for uid, name in session.execute(select(User.id, User.username).where(User.id.in_(wanted)))
+    }

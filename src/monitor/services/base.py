@@ -1,0 +1,95 @@
+"""What every use case shares: the database, the clock, the acting user, clinical time checks."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from monitor.domain import charting
+from monitor.services.clock import Clock, SystemClock, workstation_zone_name
+from monitor.services.errors import NotFound, ServiceError, ValidationError
+from monitor.store.database import Database
+from monitor.store.models import Episode, User
+
+MAX_REASON = 2000
+SYSTEM_USERNAME = "system"
+SYSTEM_DISPLAY_NAME = "Withdrawal monitor (automatic)"
+
+
+def clean(text: str | None) -> str:
+    return (text or "").strip()
+
+
+def require_reason(field: str, reason: str | None, what: str) -> str:
+    cleaned = clean(reason)
+    if not cleaned:
+        raise ValidationError(field, f"A reason is required to {what}.")
+    if len(cleaned) > MAX_REASON:
+        raise ValidationError(field, f"The reason is too long (at most {MAX_REASON} characters).")
+    return cleaned
+
+
+class ServiceBase:
+    """State and checks shared by the use-case mixins that make up ClinicalService."""
+
+    def __init__(self, db: Database, clock: Clock | None = None, zone_name: str | None = None) -> None:
+        self.db = db
+        self.clock: Clock = clock or SystemClock()
+        self.zone_name = zone_name or workstation_zone_name()
+
+    def _actor(self, session: Session, username: str) -> User:
+        user = session.scalar(select(User).where(User.username == username))
+        if user is None:
+            raise ServiceError(f"Unknown user {username!r}: every write must name an existing user.")
+        if not user.active:
+            raise ServiceError(f"The account {username!r} is deactivated and cannot record.")
+        return user
+
+    def _system_user(self, session: Session) -> User:
+        """The account that signs what the app does by itself (escalation of an alert)."""
+        user = session.scalar(select(User).where(User.username == SYSTEM_USERNAME))
+        if user is None:
+            user = User(
+                username=SYSTEM_USERNAME,
+                display_name=SYSTEM_DISPLAY_NAME,
+                role="system",
+                active=False,  # nobody can sign in or chart as it
+                is_workstation_default=False,
+                created_at=self.clock.now(),
+            )
+            session.add(user)
+            session.flush()
+        return user
+
+    def _episode(self, session: Session, episode_id: int) -> Episode:
+        episode = session.get(Episode, episode_id)
+        if episode is None:
+            raise NotFound(f"Episode {episode_id} does not exist.")
+        return episode
+
+    def _checked_time(self, field: str, value: datetime, now: datetime) -> datetime:
+        try:
+            verdict = charting.check_clinical_time(value, now)
+        except ValueError as exc:
+            raise ValidationError(field, f"{field} must include a time zone.") from exc
+        if verdict is charting.TimeVerdict.IN_FUTURE:
+            raise ValidationError(
+                field, f"{field} is more than 5 minutes in the future; clinical times cannot be ahead."
+            )
+        return value.astimezone(UTC)
+
+    def _late_reason(self, field: str, taken_at: datetime, now: datetime, reason: str) -> str:
+        """Back-charting more than 1 h late needs a reason (design.md, Time)."""
+        cleaned = clean(reason)
+        if charting.check_clinical_time(taken_at, now) is charting.TimeVerdict.LATE and not cleaned:
+            raise ValidationError(
+                field, "This is charted more than 1 hour after the time it was taken: give a reason."
+            )
+        if len(cleaned) > MAX_REASON:
+            raise ValidationError(field, f"The reason is too long (at most {MAX_REASON} characters).")
+        return cleaned
+
+    def _after_write(self, session: Session, episode_id: int, now: datetime) -> None:
+        """Called in the transaction of every clinical write; the alerting mixin re-evaluates there."""

@@ -1,0 +1,421 @@
+"""Medication record, vital signs, later substance reports and readiness for naltrexone.
+
+Before an antagonist dose is saved the nurse sees what the rules will say (too soon after opioid use,
+no baseline COWS) and gives a reason to go ahead: a warning, never a block, because a clinic may dose
+inside the interval on purpose (rapid naltrexone induction, domain.md section 3).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from monitor.domain import medications, plausibility, substances
+from monitor.domain.rules import is_antagonist, preview_dose
+from monitor.domain.timeline import DoseRecord
+from monitor.services.base import ServiceBase, clean, require_reason
+from monitor.services.errors import Conflict, NotFound, ValidationError
+from monitor.services.timeline_builder import build_timeline, last_uses, load_protocol, valid_doses
+from monitor.services.views import (
+    DoseInput,
+    DoseView,
+    ReadinessRow,
+    SubstanceInput,
+    VitalsInput,
+    VitalsView,
+    WarningView,
+)
+from monitor.store import audit
+from monitor.store.models import Dose, DoseVoid, Episode, SubstanceUpdate, User, Vitals, VitalsVoid
+
+# The form's labels, used as ValidationError.field so the UI can show the message beside the field.
+VITAL_FIELDS = {
+    "pulse_bpm": "Pulse (bpm)",
+    "systolic": "Systolic (mmHg)",
+    "diastolic": "Diastolic (mmHg)",
+    "resp_rate": "Respiratory rate (/min)",
+    "spo2": "SpO2 (%)",
+    "temp_c": "Temperature (°C)",
+}
+WARNING_REASON_FIELD = "Reason to give anyway"
+
+
+class MedicationMixin(ServiceBase):
+    # --- doses ------------------------------------------------------------------------------------
+
+    def _checked_dose(self, entry: DoseInput) -> None:
+        try:
+            medications.drug(entry.drug)
+        except medications.UnknownDrug as exc:
+            raise ValidationError("Medicine", str(exc)) from exc
+        try:
+            medications.check_form(entry.drug, entry.form)
+        except medications.InvalidForm as exc:
+            raise ValidationError("Form", str(exc)) from exc
+        problem = plausibility.check_dose_mg(entry.dose_mg)
+        if problem:
+            raise ValidationError("Dose (mg)", problem)
+
+    def _dose_warnings(
+        self, session: Session, episode: Episode, entry: DoseInput, now: datetime
+    ) -> list[WarningView]:
+        record = DoseRecord(
+            id=0, drug=entry.drug, form=entry.form, dose_mg=entry.dose_mg, given_at=entry.given_at
+        )
+        if not is_antagonist(record):
+            return []
+        timeline = build_timeline(session, episode)
+        findings = preview_dose(timeline, load_protocol(session), record, max(now, entry.given_at))
+        return [WarningView(rule=f.rule, priority=f.priority.label, message=f.message) for f in findings]
+
+    def preview_dose(self, episode_id: int, entry: DoseInput) -> list[WarningView]:
+        """What the rules will say if this dose is saved (empty for comfort medicines)."""
+        now = self.clock.now()
+        self._checked_dose(entry)
+        given_at = self._checked_time("Time given", entry.given_at, now)
+        entry = DoseInput(entry.drug, entry.form, entry.dose_mg, given_at, entry.note, entry.warning_reason)
+        with self.db.read() as session:
+            return self._dose_warnings(session, self._episode(session, episode_id), entry, now)
+
+    def record_dose(self, actor: str, episode_id: int, entry: DoseInput) -> DoseView:
+        now = self.clock.now()
+        self._checked_dose(entry)
+        given_at = self._checked_time("Time given", entry.given_at, now)
+        entry = DoseInput(entry.drug, entry.form, entry.dose_mg, given_at, entry.note, entry.warning_reason)
+        with self.db.write() as session:
+            user = self._actor(session, actor)
+            episode = self._episode(session, episode_id)
+            if episode.discharged_at is not None:
+                raise Conflict("This episode is discharged; doses can no longer be added.")
+            warnings = self._dose_warnings(session, episode, entry, now)
+            reason = clean(entry.warning_reason)
+            if warnings and not reason:
+                listed = "; ".join(f"{w.priority.upper()}: {w.message}" for w in warnings)
+                raise ValidationError(
+                    WARNING_REASON_FIELD,
+                    f"The rules warn about this dose ({listed}). Give a reason to go ahead.",
+                )
+            row = Dose(
+                episode_id=episode.id,
+                drug=entry.drug,
+                form=entry.form,
+                dose_mg=float(entry.dose_mg),
+                given_at=given_at,
+                recorded_at=now,
+                recorded_by_id=user.id,
+                tz_name=self.zone_name,
+                note=clean(entry.note),
+                late_reason="",
+                warnings_json=json.dumps([w.message for w in warnings]),
+                warning_reason=reason if warnings else "",
+            )
+            session.add(row)
+            session.flush()
+            audit.append(
+                session,
+                at=now,
+                user_id=user.id,
+                action="dose.record",
+                entity="dose",
+                entity_id=row.id,
+                patient_id=episode.patient_id,
+                after={
+                    "drug": row.drug,
+                    "form": row.form,
+                    "dose_mg": row.dose_mg,
+                    "given_at": given_at,
+                    "warnings": [w.message for w in warnings],
+                },
+                reason=row.warning_reason,
+            )
+            self._after_write(session, episode.id, now)
+            return self._dose_views(session, [row])[0]
+
+    def doses(self, episode_id: int) -> list[DoseView]:
+        with self.db.read() as session:
+            rows = session.scalars(
+                select(Dose).where(Dose.episode_id == episode_id).order_by(Dose.given_at, Dose.id)
+            ).all()
+            return self._dose_views(session, rows)
+
+    def mark_dose_entered_in_error(self, actor: str, dose_id: int, reason: str) -> DoseView:
+        now = self.clock.now()
+        why = require_reason("Reason", reason, "mark a dose entered in error")
+        with self.db.write() as session:
+            user = self._actor(session, actor)
+            row = session.get(Dose, dose_id)
+            if row is None:
+                raise NotFound(f"Dose {dose_id} does not exist.")
+            if session.get(DoseVoid, dose_id) is not None:
+                raise Conflict("This dose is already marked entered in error.")
+            episode = self._episode(session, row.episode_id)
+            session.add(DoseVoid(dose_id=row.id, voided_at=now, voided_by_id=user.id, reason=why))
+            audit.append(
+                session,
+                at=now,
+                user_id=user.id,
+                action="dose.entered_in_error",
+                entity="dose",
+                entity_id=row.id,
+                patient_id=episode.patient_id,
+                before={"entered_in_error": False},
+                after={"entered_in_error": True},
+                reason=why,
+            )
+            session.flush()
+            self._after_write(session, episode.id, now)
+            return self._dose_views(session, [row])[0]
+
+    def _dose_views(self, session: Session, rows: Sequence[Dose]) -> list[DoseView]:
+        doses = list(rows)
+        if not doses:
+            return []
+        voids = {
+            v.dose_id: v
+            for v in session.scalars(select(DoseVoid).where(DoseVoid.dose_id.in_([d.id for d in doses])))
+        }
+        names = _usernames(
+            session, [d.recorded_by_id for d in doses] + [v.voided_by_id for v in voids.values()]
+        )
+        views = []
+        for d in doses:
+            known = medications.drug(d.drug)
+            void = voids.get(d.id)
+            views.append(
+                DoseView(
+                    id=d.id,
+                    episode_id=d.episode_id,
+                    drug=d.drug,
+                    drug_label=known.label,
+                    role=known.role.value,
+                    form=d.form,
+                    dose_mg=d.dose_mg,
+                    description=medications.describe_dose(d.drug, d.form, d.dose_mg),
+                    given_at=d.given_at,
+                    recorded_at=d.recorded_at,
+                    recorded_by=names.get(d.recorded_by_id, ""),
+                    note=d.note,
+                    warning_reason=d.warning_reason,
+                    warnings=tuple(json.loads(d.warnings_json)),
+                    void_reason=void.reason if void else "",
+                    voided_by=names.get(void.voided_by_id, "") if void else "",
+                    voided_at=void.voided_at if void else None,
+                )
+            )
+        return views
+
+    # --- vital signs ------------------------------------------------------------------------------
+
+    def record_vitals(self, actor: str, episode_id: int, entry: VitalsInput) -> VitalsView:
+        now = self.clock.now()
+        values: dict[str, float | None] = {
+            "pulse_bpm": entry.pulse_bpm,
+            "systolic": entry.systolic,
+            "diastolic": entry.diastolic,
+            "resp_rate": entry.resp_rate,
+            "spo2": entry.spo2,
+            "temp_c": entry.temp_c,
+        }
+        if all(v is None for v in values.values()):
+            raise ValidationError("Pulse (bpm)", "Enter at least one measurement.")
+        problems = plausibility.check_vitals(values)
+        if problems:
+            key, message = problems[0]
+            raise ValidationError(VITAL_FIELDS[key], message)
+        taken_at = self._checked_time("Time taken", entry.taken_at, now)
+        late_reason = self._late_reason("Reason for late charting", taken_at, now, entry.late_reason)
+        with self.db.write() as session:
+            user = self._actor(session, actor)
+            episode = self._episode(session, episode_id)
+            if episode.discharged_at is not None:
+                raise Conflict("This episode is discharged; vital signs can no longer be added.")
+            row = Vitals(
+                episode_id=episode.id,
+                taken_at=taken_at,
+                recorded_at=now,
+                recorded_by_id=user.id,
+                tz_name=self.zone_name,
+                pulse_bpm=entry.pulse_bpm,
+                systolic=entry.systolic,
+                diastolic=entry.diastolic,
+                resp_rate=entry.resp_rate,
+                spo2=entry.spo2,
+                temp_c=entry.temp_c,
+                note=clean(entry.note),
+                late_reason=late_reason,
+            )
+            session.add(row)
+            session.flush()
+            audit.append(
+                session,
+                at=now,
+                user_id=user.id,
+                action="vitals.record",
+                entity="vitals",
+                entity_id=row.id,
+                patient_id=episode.patient_id,
+                after={**values, "taken_at": taken_at},
+                reason=late_reason,
+            )
+            self._after_write(session, episode.id, now)
+            return self._vitals_views(session, [row])[0]
+
+    def vitals(self, episode_id: int) -> list[VitalsView]:
+        with self.db.read() as session:
+            rows = session.scalars(
+                select(Vitals).where(Vitals.episode_id == episode_id).order_by(Vitals.taken_at, Vitals.id)
+            ).all()
+            return self._vitals_views(session, list(rows))
+
+    def mark_vitals_entered_in_error(self, actor: str, vitals_id: int, reason: str) -> VitalsView:
+        now = self.clock.now()
+        why = require_reason("Reason", reason, "mark vital signs entered in error")
+        with self.db.write() as session:
+            user = self._actor(session, actor)
+            row = session.get(Vitals, vitals_id)
+            if row is None:
+                raise NotFound(f"Vital signs {vitals_id} do not exist.")
+            if session.get(VitalsVoid, vitals_id) is not None:
+                raise Conflict("These vital signs are already marked entered in error.")
+            episode = self._episode(session, row.episode_id)
+            session.add(VitalsVoid(vitals_id=row.id, voided_at=now, voided_by_id=user.id, reason=why))
+            audit.append(
+                session,
+                at=now,
+                user_id=user.id,
+                action="vitals.entered_in_error",
+                entity="vitals",
+                entity_id=row.id,
+                patient_id=episode.patient_id,
+                before={"entered_in_error": False},
+                after={"entered_in_error": True},
+                reason=why,
+            )
+            session.flush()
+            self._after_write(session, episode.id, now)
+            return self._vitals_views(session, [row])[0]
+
+    def _vitals_views(self, session: Session, rows: list[Vitals]) -> list[VitalsView]:
+        if not rows:
+            return []
+        voids = {
+            v.vitals_id: v
+            for v in session.scalars(select(VitalsVoid).where(VitalsVoid.vitals_id.in_([r.id for r in rows])))
+        }
+        names = _usernames(session, [r.recorded_by_id for r in rows])
+        return [
+            VitalsView(
+                id=r.id,
+                episode_id=r.episode_id,
+                taken_at=r.taken_at,
+                recorded_at=r.recorded_at,
+                recorded_by=names.get(r.recorded_by_id, ""),
+                pulse_bpm=r.pulse_bpm,
+                systolic=r.systolic,
+                diastolic=r.diastolic,
+                resp_rate=r.resp_rate,
+                spo2=r.spo2,
+                temp_c=r.temp_c,
+                note=r.note,
+                void_reason=voids[r.id].reason if r.id in voids else "",
+                voided_at=voids[r.id].voided_at if r.id in voids else None,
+            )
+            for r in rows
+        ]
+
+    # --- substance history and readiness ----------------------------------------------------------
+
+    def record_substance_use(self, actor: str, episode_id: int, use: SubstanceInput) -> None:
+        """A later report of use (e.g. the patient says on day 2 that they took kratom yesterday)."""
+        now = self.clock.now()
+        try:
+            substances.substance(use.substance)
+        except substances.UnknownSubstance as exc:
+            raise ValidationError("Substance", str(exc)) from exc
+        if use.last_use_at is None:
+            raise ValidationError("Last use", "The time of the last use is required.")
+        last = self._checked_time("Last use", use.last_use_at, now)
+        if use.route and use.route not in substances.ROUTES:
+            raise ValidationError("Route", f"Route must be one of {', '.join(substances.ROUTES)}.")
+        with self.db.write() as session:
+            user = self._actor(session, actor)
+            episode = self._episode(session, episode_id)
+            row = SubstanceUpdate(
+                episode_id=episode.id,
+                substance=use.substance,
+                last_use_at=last,
+                amount=clean(use.amount),
+                route=use.route,
+                recorded_at=now,
+                recorded_by_id=user.id,
+            )
+            session.add(row)
+            session.flush()
+            audit.append(
+                session,
+                at=now,
+                user_id=user.id,
+                action="substance.report",
+                entity="substance_update",
+                entity_id=row.id,
+                patient_id=episode.patient_id,
+                after={
+                    "substance": use.substance,
+                    "last_use_at": last,
+                    "amount": row.amount,
+                    "route": row.route,
+                },
+            )
+            self._after_write(session, episode.id, now)
+
+    def readiness(self, episode_id: int) -> list[ReadinessRow]:
+        """Days since the last use of each opioid (and agonist doses given here) against the interval."""
+        now = self.clock.now()
+        with self.db.read() as session:
+            self._episode(session, episode_id)
+            protocol = load_protocol(session)
+            rows: list[ReadinessRow] = []
+            for use in last_uses(session, episode_id):
+                known = substances.substance(use.substance)
+                if known.opioid_action is None or use.last_use_at is None:
+                    continue
+                days = protocol.opioid_free_days(known.opioid_action)
+                rows.append(
+                    _readiness_row(use.substance, known.label, "reported use", use.last_use_at, days, now)
+                )
+            agonists: dict[str, Dose] = {}
+            for dose in valid_doses(session, episode_id):
+                if medications.drug(dose.drug).role is medications.DrugRole.AGONIST and dose.given_at <= now:
+                    agonists[dose.drug] = dose
+            for dose in agonists.values():
+                days = protocol.opioid_free_days(substances.OpioidAction.LONG)
+                label = medications.drug(dose.drug).label
+                rows.append(_readiness_row(dose.drug, label, "dose given here", dose.given_at, days, now))
+        return sorted(rows, key=lambda r: r.clear_at, reverse=True)
+
+
+def _readiness_row(
+    key: str, label: str, source: str, last: datetime, days: int, now: datetime
+) -> ReadinessRow:
+    return ReadinessRow(
+        substance=key,
+        label=label,
+        source=source,
+        last_use_at=last,
+        elapsed=now - last,
+        interval_days=days,
+        clear_at=last + timedelta(days=days),
+    )
+
+
+def _usernames(session: Session, ids: list[int]) -> dict[int, str]:
+    wanted = set(ids)
+    if not wanted:
+        return {}
+    return {
+        uid: name for uid, name in session.execute(select(User.id, User.username).where(User.id.in_(wanted)))
+    }
