@@ -10,6 +10,7 @@ import json
 import logging
 import sys
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 
 from monitor import __version__
@@ -54,6 +55,18 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--no-gui", action="store_true", help="only create and seed the demo database")
     episodes = commands.add_parser("episodes", help="list open episodes")
     episodes.add_argument("--json", action="store_true", help="print JSON")
+    importer = commands.add_parser("import", help="import episode files (all-or-nothing, idempotent)")
+    importer.add_argument("files", nargs="+", type=Path, metavar="FILE", help="episode JSON file(s)")
+    importer.add_argument(
+        "--no-create-users",
+        action="store_true",
+        help="refuse records by unknown users instead of creating them as inactive accounts",
+    )
+    alerts = commands.add_parser("alerts", help="evaluate and print alerts")
+    alerts.add_argument("--mrn", help="only this patient")
+    alerts.add_argument("--at", metavar="TIME", help="evaluate as of this ISO 8601 time (default: now)")
+    alerts.add_argument("--all", action="store_true", help="every alert ever raised, with its state")
+    alerts.add_argument("--json", action="store_true", help="print a JSON array")
     audit = commands.add_parser("audit", help="audit trail checks")
     audit_commands = audit.add_subparsers(dest="audit_command", metavar="ACTION", required=True)
     audit_commands.add_parser("verify", help="check the hash chain and name the first broken row")
@@ -94,6 +107,10 @@ def _dispatch(args: argparse.Namespace) -> int:
     try:
         if args.command == "episodes":
             return _episodes(service, args.json)
+        if args.command == "import":
+            return _import(service, args)
+        if args.command == "alerts":
+            return _alerts(service, args)
         if args.command == "audit":
             report = service.verify_audit_chain()
             if report.intact:
@@ -131,6 +148,81 @@ def _episodes(service: ClinicalService, as_json: bool) -> int:
     for e in episodes:
         latest = f"COWS {e.latest_total} ({e.latest_band})" if e.latest_total is not None else "no COWS yet"
         print(f"{e.bed or '-':6} {e.mrn:10} {e.name:30} {latest}")
+    return EXIT_OK
+
+
+def _import(service: ClinicalService, args: argparse.Namespace) -> int:
+    from monitor.io.episode_json import EpisodeFileError, load_file
+
+    records = []
+    try:
+        for path in args.files:  # read and check every file before writing anything
+            records.extend(load_file(path))
+    except EpisodeFileError as error:
+        print(f"monitor: import refused, nothing was written: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    actor = _acting_user(service, args.user)
+    try:
+        report = service.import_episodes(
+            actor,
+            records,
+            create_unknown_users=not args.no_create_users,
+            source=", ".join(p.name for p in args.files),
+        )
+    except ServiceError as refusal:
+        print(f"monitor: import refused, nothing was written: {refusal.message}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    print(f"imported {', '.join(str(p) for p in args.files)}: {report.summary()}")
+    return EXIT_OK
+
+
+def _parse_time(text: str) -> datetime:
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        raise ServiceError(f"--at {text!r} is not an ISO 8601 time (e.g. 2026-11-20T10:00:00Z)") from None
+    if parsed.tzinfo is None or parsed.utcoffset() is None:
+        raise ServiceError(f"--at {text!r} has no offset; add Z or +01:00")
+    return parsed.astimezone(UTC)
+
+
+def _alerts(service: ClinicalService, args: argparse.Namespace) -> int:
+    at = _parse_time(args.at) if args.at else datetime.now(UTC)
+    alerts = service.alerts_as_of(at, mrn=args.mrn, include_all=args.all)
+    if args.json:
+        print(
+            json.dumps(
+                [
+                    {
+                        "mrn": a.mrn,
+                        "patient": a.patient,
+                        "bed": a.bed,
+                        "episode_id": a.episode_id,
+                        "key": a.key,
+                        "rule": a.rule,
+                        "priority": a.priority,
+                        "raised_at": a.raised_at.isoformat().replace("+00:00", "Z"),
+                        "state": a.state,
+                        "message": a.message,
+                        "evidence": a.evidence,
+                        "resolved_at": a.resolved_at.isoformat().replace("+00:00", "Z")
+                        if a.resolved_at
+                        else None,
+                        "acknowledged_by": a.acknowledged_by or None,
+                        "acknowledge_reason": a.acknowledge_reason or None,
+                    }
+                    for a in alerts
+                ],
+                indent=2,
+                ensure_ascii=False,
+            )
+        )
+        return EXIT_OK
+    if not alerts:
+        print("no alerts" if args.all else "no active alerts")
+    for a in alerts:
+        shape = {"high": "▲ HIGH  ", "medium": "◆ MEDIUM", "low": "● LOW   "}[a.priority]
+        print(f"{shape} {a.state:12} {a.mrn:10} {a.bed or '-':5} {a.raised_at:%Y-%m-%d %H:%M}Z  {a.message}")
     return EXIT_OK
 
 
