@@ -26,7 +26,7 @@ from monitor.services.clinical import ClinicalService
 from monitor.store import database, migrations
 from monitor.store.database import SQLITE_HEADER, Database, is_network_filesystem, open_database
 from monitor.store.errors import DatabaseProblem, ProblemKind, classify
-from monitor.store.models import Assessment, AuditEntry, User, UTCDateTime
+from monitor.store.models import Assessment, User, UTCDateTime
 from tests.conftest import T0, FakeClock
 from tests.helpers import admission, cows
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from datetime import datetime
+from functools import partial
 
-from PySide6.QtCore import QModelIndex, QSortFilterProxyModel, Qt, Signal
-from PySide6.QtGui import QAction, QBrush, QColor, QKeySequence, QStandardItem, QStandardItemModel
+from PySide6.QtCore import QModelIndex, QSortFilterProxyModel, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QBrush, QColor, QFont, QKeySequence, QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QDockWidget,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -16,21 +19,48 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSplitter,
     QTableView,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
+from monitor.domain.medications import FORM_ABBREVIATIONS, format_mg
 from monitor.services.clinical import ClinicalService
-from monitor.services.views import AssessmentView, EpisodeDetail, EpisodeSummary
+from monitor.services.views import (
+    AssessmentView,
+    DoseView,
+    EpisodeDetail,
+    EpisodeSummary,
+    ReadinessRow,
+    VitalsView,
+)
 from monitor.ui.admit_dialog import AdmitDialog
+from monitor.ui.alerts import AlertBar, AlertPanel
 from monitor.ui.cows_form import CowsForm
 from monitor.ui.dialogs import DischargeDialog, HistoryDialog, ReasonDialog
-from monitor.ui.errors import show_error
+from monitor.ui.dose_dialog import DoseDialog
+from monitor.ui.errors import describe, show_error
+from monitor.ui.protocol_dialog import ProtocolDialog
+from monitor.ui.readiness import ReadinessPanel
 from monitor.ui.timefmt import ago, local
+from monitor.ui.vitals_dialog import VitalsDialog
 
 EPISODE_COLUMNS = ["Bed", "Patient", "MRN", "Latest COWS", "Band", "Last COWS"]
 ASSESSMENT_COLUMNS = ["Time taken", "Total", "Band", "Status", "Recorded by", "Note"]
+DOSE_COLUMNS = ["Time given", "Medicine", "Role", "Status", "Given by", "Warnings and reason", "Note"]
+VITALS_COLUMNS = [
+    "Time taken",
+    "Pulse (bpm)",
+    "BP (mmHg)",
+    "Resp. rate (/min)",
+    "SpO2 (%)",
+    "Temp. (°C)",
+    "Status",
+    "Recorded by",
+    "Note",
+]
 ID_ROLE = Qt.ItemDataRole.UserRole + 1
+TAB_ASSESSMENTS, TAB_MEDICATION, TAB_VITALS = 0, 1, 2
 
 
 def _readonly_table(name: str) -> QTableView:
@@ -119,8 +149,21 @@ class EpisodeList(QWidget):
             self.opened.emit(int(index.data(ID_ROLE)))
 
 
+def _struck(row: list[QStandardItem]) -> None:
+    """An entered-in-error record: struck through and greyed, with the word in its status cell too."""
+    for item in row:
+        font = item.font()
+        font.setStrikeOut(True)
+        item.setFont(font)
+        item.setForeground(QBrush(QColor("#777777")))
+
+
+def _number(value: float | None) -> str:
+    return "" if value is None else f"{value:g}"
+
+
 class EpisodeView(QWidget):
-    """One episode: header, substances with last use, and its assessments."""
+    """One episode: header, substances, readiness, and tabs of assessments, medication and vital signs."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -135,41 +178,84 @@ class EpisodeView(QWidget):
         self.substances.setWordWrap(True)
         self.substances.setAccessibleName("Substances")
         layout.addWidget(self.substances)
-        caption = QLabel(self.tr("<b>Assessments</b> (current versions; history one click away)"))
-        layout.addWidget(caption)
+        self.readiness = ReadinessPanel()
+        layout.addWidget(self.readiness)
+
+        self.tabs = QTabWidget()
+        self.tabs.setAccessibleName("Records")
+        # Assessments (current versions; history one click away)
         self.model = QStandardItemModel(0, len(ASSESSMENT_COLUMNS))
         self.model.setHorizontalHeaderLabels([self.tr(c) for c in ASSESSMENT_COLUMNS])
         self.table = _readonly_table("Assessments")
         self.table.setModel(self.model)
-        caption.setBuddy(self.table)
-        layout.addWidget(self.table, 1)
+        self.tabs.addTab(self.table, self.tr("A&ssessments"))
+        self.dose_model = QStandardItemModel(0, len(DOSE_COLUMNS))
+        self.dose_model.setHorizontalHeaderLabels([self.tr(c) for c in DOSE_COLUMNS])
+        self.dose_table = _readonly_table("Medication")
+        self.dose_table.setModel(self.dose_model)
+        self.tabs.addTab(self.dose_table, self.tr("&Medication"))
+        self.vitals_model = QStandardItemModel(0, len(VITALS_COLUMNS))
+        self.vitals_model.setHorizontalHeaderLabels([self.tr(c) for c in VITALS_COLUMNS])
+        self.vitals_table = _readonly_table("Vital signs")
+        self.vitals_table.setModel(self.vitals_model)
+        self.tabs.addTab(self.vitals_table, self.tr("&Vital signs"))
+        layout.addWidget(self.tabs, 1)
+
         buttons = QHBoxLayout()
         self.record_button = _button(self.tr("&Record COWS…"), "Ctrl+R")
+        self.dose_button = _button(self.tr("&Give dose…"), "Ctrl+M")
+        self.vitals_button = _button(self.tr("Record vi&tals…"), "Ctrl+T")
         self.history_button = _button(self.tr("&History…"), "Ctrl+H")
-        self.amend_button = _button(self.tr("&Amend…"), "Ctrl+E")
-        self.void_button = _button(self.tr("Entered in &error…"))
+        self.amend_button = _button(self.tr("Am&end…"), "Ctrl+E")
+        self.void_button = _button(self.tr("Entered &in error…"))
         self.discharge_button = _button(self.tr("&Discharge…"), "Ctrl+D")
-        for button in (self.record_button, self.history_button, self.amend_button, self.void_button):
+        for button in (
+            self.record_button,
+            self.dose_button,
+            self.vitals_button,
+            self.history_button,
+            self.amend_button,
+            self.void_button,
+        ):
             buttons.addWidget(button)
         buttons.addStretch()
         buttons.addWidget(self.discharge_button)
         layout.addLayout(buttons)
         self.episode: EpisodeDetail | None = None
         self.rows: list[AssessmentView] = []
-        self.table.selectionModel().currentRowChanged.connect(lambda *_: self._update_buttons())
+        self.dose_rows: list[DoseView] = []
+        self.vitals_rows: list[VitalsView] = []
+        for table in (self.table, self.dose_table, self.vitals_table):
+            table.selectionModel().currentRowChanged.connect(lambda *_: self._update_buttons())
+        self.tabs.currentChanged.connect(lambda _i: self._update_buttons())
         self._update_buttons()
 
     def show_episode(
-        self, episode: EpisodeDetail | None, assessments: list[AssessmentView], now: datetime | None
+        self,
+        episode: EpisodeDetail | None,
+        assessments: list[AssessmentView],
+        now: datetime | None,
+        *,
+        doses: Sequence[DoseView] = (),
+        vitals: Sequence[VitalsView] = (),
+        readiness: Sequence[ReadinessRow] = (),
     ) -> None:
         self.episode = episode
         self.rows = assessments
+        self.dose_rows = list(doses)
+        self.vitals_rows = list(vitals)
         self.model.removeRows(0, self.model.rowCount())
+        self.dose_model.removeRows(0, self.dose_model.rowCount())
+        self.vitals_model.removeRows(0, self.vitals_model.rowCount())
         if episode is None:
             self.header.setText(self.tr("Select an episode on the left, or admit a patient (Ctrl+N)."))
             self.substances.setText("")
+            self.readiness.show_rows([], None)
+            self.readiness.setVisible(False)
             self._update_buttons()
             return
+        self.readiness.setVisible(True)
+        self.readiness.show_rows(readiness, now)
         birth = episode.birth_date.isoformat() if episode.birth_date else "unknown"
         state = (
             self.tr("admitted {0} by {1}").format(local(episode.admitted_at), episode.admitted_by)
@@ -193,12 +279,84 @@ class EpisodeView(QWidget):
         self.substances.setText(
             self.tr("Substances: ") + (" · ".join(parts) if parts else self.tr("none recorded"))
         )
+        self._fill_assessments(assessments)
+        self._fill_doses(self.dose_rows)
+        self._fill_vitals(self.vitals_rows)
+        for table, model in (
+            (self.table, self.model),
+            (self.dose_table, self.dose_model),
+            (self.vitals_table, self.vitals_model),
+        ):
+            if model.rowCount():
+                table.setCurrentIndex(model.index(0, 0))
+        self._update_buttons()
+
+    def _fill_assessments(self, assessments: list[AssessmentView]) -> None:
         for view in reversed(assessments):  # newest first: what the nurse looks for
-            status = view.status
             cells = [
                 local(view.taken_at),
                 str(view.total),
                 view.band_label,
+                view.status,
+                view.recorded_by,
+                view.note,
+            ]
+            row = [QStandardItem(text) for text in cells]
+            for item in row:
+                item.setData(view.id, ID_ROLE)
+            if view.entered_in_error:
+                _struck(row)
+                row[3].setText(self.tr("ENTERED IN ERROR: {0}").format(view.void_reason))
+            self.model.appendRow(row)
+
+    def _fill_doses(self, doses: list[DoseView]) -> None:
+        roles = {"antagonist": self.tr("Antagonist"), "agonist": self.tr("Opioid agonist")}
+        for view in reversed(doses):
+            warned = ""
+            if view.warnings:
+                warned = self.tr("Warned: {0}. Given because: {1}").format(
+                    "; ".join(view.warnings), view.warning_reason
+                )
+            status = self.tr("Given")
+            if view.entered_in_error:
+                status = self.tr("ENTERED IN ERROR: {0}").format(view.void_reason)
+            form = FORM_ABBREVIATIONS.get(view.form, view.form)
+            cells = [
+                local(view.given_at),
+                f"{view.drug_label} {format_mg(view.dose_mg)} mg {form}",
+                roles.get(view.role, self.tr("Comfort")),
+                status,
+                view.recorded_by,
+                warned,
+                view.note,
+            ]
+            row = [QStandardItem(text) for text in cells]
+            for item in row:
+                item.setData(view.id, ID_ROLE)
+                item.setToolTip(warned or view.description)
+            if view.role == "antagonist" and not view.entered_in_error:
+                font = QFont(row[1].font())
+                font.setBold(True)
+                row[1].setFont(font)
+            if view.entered_in_error:
+                _struck(row)
+            self.dose_model.appendRow(row)
+
+    def _fill_vitals(self, vitals: list[VitalsView]) -> None:
+        for view in reversed(vitals):
+            bp = ""
+            if view.systolic is not None or view.diastolic is not None:
+                bp = f"{_number(view.systolic)}/{_number(view.diastolic)}"
+            status = self.tr("Recorded")
+            if view.entered_in_error:
+                status = self.tr("ENTERED IN ERROR: {0}").format(view.void_reason)
+            cells = [
+                local(view.taken_at),
+                _number(view.pulse_bpm),
+                bp,
+                _number(view.resp_rate),
+                _number(view.spo2),
+                _number(view.temp_c),
                 status,
                 view.recorded_by,
                 view.note,
@@ -206,34 +364,49 @@ class EpisodeView(QWidget):
             row = [QStandardItem(text) for text in cells]
             for item in row:
                 item.setData(view.id, ID_ROLE)
-                if view.entered_in_error:
-                    font = item.font()
-                    font.setStrikeOut(True)
-                    item.setFont(font)
-                    item.setForeground(QBrush(QColor("#777777")))
             if view.entered_in_error:
-                row[3].setText(self.tr("ENTERED IN ERROR: {0}").format(view.void_reason))
-            self.model.appendRow(row)
-        if self.model.rowCount():
-            self.table.setCurrentIndex(self.model.index(0, 0))
-        self._update_buttons()
+                _struck(row)
+            self.vitals_model.appendRow(row)
 
-    def selected_assessment(self) -> AssessmentView | None:
-        index = self.table.currentIndex()
+    def current_tab(self) -> int:
+        return self.tabs.currentIndex()
+
+    def _selected_id(self, table: QTableView) -> int | None:
+        index = table.currentIndex()
         if not index.isValid():
             return None
-        wanted = index.data(ID_ROLE)
+        value = index.data(ID_ROLE)
+        return int(value) if value is not None else None
+
+    def selected_assessment(self) -> AssessmentView | None:
+        wanted = self._selected_id(self.table)
         return next((v for v in self.rows if v.id == wanted), None)
+
+    def selected_dose(self) -> DoseView | None:
+        wanted = self._selected_id(self.dose_table)
+        return next((v for v in self.dose_rows if v.id == wanted), None)
+
+    def selected_vitals(self) -> VitalsView | None:
+        wanted = self._selected_id(self.vitals_table)
+        return next((v for v in self.vitals_rows if v.id == wanted), None)
 
     def _update_buttons(self) -> None:
         is_open = self.episode is not None and self.episode.is_open
-        chosen = self.selected_assessment()
+        tab = self.current_tab()
+        chosen = self.selected_assessment() if tab == TAB_ASSESSMENTS else None
         self.record_button.setEnabled(is_open)
+        self.dose_button.setEnabled(is_open)
+        self.vitals_button.setEnabled(is_open)
         self.discharge_button.setEnabled(is_open)
         self.history_button.setEnabled(chosen is not None)
         editable = chosen is not None and not chosen.entered_in_error and is_open
         self.amend_button.setEnabled(editable)
-        self.void_button.setEnabled(editable)
+        record: AssessmentView | DoseView | VitalsView | None = chosen
+        if tab == TAB_MEDICATION:
+            record = self.selected_dose()
+        elif tab == TAB_VITALS:
+            record = self.selected_vitals()
+        self.void_button.setEnabled(record is not None and not record.entered_in_error and is_open)
 
 
 def _esc(text: str) -> str:
@@ -241,6 +414,9 @@ def _esc(text: str) -> str:
 
 
 class MainWindow(QMainWindow):
+    #: How often the alerts are re-evaluated (ms): overdue alerts appear without anyone touching the app.
+    alert_interval_ms = 30_000
+
     def __init__(self, service: ClinicalService, actor: str, location: str) -> None:
         super().__init__()
         self.service = service
@@ -254,21 +430,49 @@ class MainWindow(QMainWindow):
         splitter.setStretchFactor(0, 2)
         splitter.setStretchFactor(1, 3)
         splitter.setSizes([560, 800])  # the ward list shows every column on a 1366 px bedside screen
-        self.setCentralWidget(splitter)
+        self.splitter = splitter
+        # The alert bar sits above everything and is never hidden.
+        self.alert_bar = AlertBar(service, actor)
+        central = QWidget()
+        central_layout = QVBoxLayout(central)
+        central_layout.setContentsMargins(4, 4, 4, 0)
+        central_layout.addWidget(self.alert_bar)
+        central_layout.addWidget(splitter, 1)
+        self.setCentralWidget(central)
+        self.alert_panel = AlertPanel(service, actor)
+        self.alert_dock = QDockWidget(self.tr("Alerts"), self)
+        self.alert_dock.setObjectName("alerts-dock")
+        self.alert_dock.setAccessibleName("Alerts")
+        self.alert_dock.setWidget(self.alert_panel)
+        self.alert_dock.setFeatures(
+            QDockWidget.DockWidgetFeature.DockWidgetMovable
+            | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+        )
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.alert_dock)
         self._build_actions()
         self.episodes.opened.connect(self.open_episode)
         view = self.episode_view
         view.record_button.clicked.connect(self.record_cows)
+        view.dose_button.clicked.connect(self.give_dose)
+        view.vitals_button.clicked.connect(self.record_vitals)
         view.history_button.clicked.connect(self.show_history)
         view.amend_button.clicked.connect(self.amend_selected)
         view.void_button.clicked.connect(self.void_selected)
         view.discharge_button.clicked.connect(self.discharge)
         view.table.doubleClicked.connect(lambda _i: self.show_history())
+        self.alert_bar.changed.connect(self.check_alerts)
+        self.alert_bar.show_all_requested.connect(self.show_alert_list)
+        self.alert_panel.changed.connect(self.check_alerts)
+        self.alert_panel.open_episode.connect(self.open_alert_episode)
         user = self.tr("Acting as {0}").format(service.user_label(actor))
         self.statusBar().addWidget(QLabel(user))
         self.statusBar().addPermanentWidget(QLabel(location))
-        self.resize(1280, 720)
+        self.resize(1280, 800)
+        self.alert_timer = QTimer(self)
+        self.alert_timer.setInterval(self.alert_interval_ms)
+        self.alert_timer.timeout.connect(self.check_alerts)
         self.refresh()
+        self.alert_timer.start()
 
     def _build_actions(self) -> None:
         menu = self.menuBar().addMenu(self.tr("&Patient"))
@@ -277,8 +481,11 @@ class MainWindow(QMainWindow):
         specs = [
             ("Admit patient…", "Ctrl+N", self.admit),
             ("Record COWS…", "Ctrl+R", self.record_cows),
+            ("Give dose…", "Ctrl+M", self.give_dose),
+            ("Record vitals…", "Ctrl+T", self.record_vitals),
             ("History…", "Ctrl+H", self.show_history),
             ("Amend…", "Ctrl+E", self.amend_selected),
+            ("Entered in error…", "", self.void_selected),
             ("Discharge…", "Ctrl+D", self.discharge),
             ("Refresh", "F5", self.refresh),
             ("Quit", "Ctrl+Q", self.close),
@@ -286,11 +493,23 @@ class MainWindow(QMainWindow):
         self.actions_by_name: dict[str, QAction] = {}
         for text, key, slot in specs:
             action = QAction(self.tr(text), self)
-            action.setShortcut(QKeySequence(key))
+            if key:
+                action.setShortcut(QKeySequence(key))
             action.triggered.connect(slot)
             menu.addAction(action)
-            if text not in ("Quit", "History…", "Amend…"):
+            if text not in ("Quit", "History…", "Amend…", "Entered in error…"):
                 toolbar.addAction(action)
+            self.actions_by_name[text.rstrip("…")] = action
+        clinic = self.menuBar().addMenu(self.tr("&Clinic"))
+        for text, key, slot in (
+            ("Alerts", "Ctrl+L", self.show_alert_list),
+            ("Protocol…", "", self.edit_protocol),
+        ):
+            action = QAction(self.tr(text), self)
+            if key:
+                action.setShortcut(QKeySequence(key))
+            action.triggered.connect(slot)
+            clinic.addAction(action)
             self.actions_by_name[text.rstrip("…")] = action
 
     # --- data ------------------------------------------------------------------------------------
@@ -303,20 +522,64 @@ class MainWindow(QMainWindow):
                 self.open_episode(current.id)
         except Exception as exc:
             show_error(self, self.tr("Could not load the ward"), exc)
+        self.check_alerts()
+
+    def check_alerts(self) -> None:
+        """The alert tick: re-evaluate every open episode now, then show the bar and the list.
+
+        Called by the timer every alert_interval_ms and after every write; a test calls it directly.
+        """
+        try:
+            alerts = self.service.refresh_alerts()
+        except Exception as exc:
+            # The bar must never go quietly blank: it says the alerts could not be checked.
+            self.alert_bar.top_label.setText(
+                self.tr("⚠ Alerts could not be checked. {0}").format(describe(exc))
+            )
+            return
+        self.alert_bar.show_alerts(alerts)
+        self.alert_panel.reload()
 
     def open_episode(self, episode_id: int) -> None:
         try:
             detail = self.service.episode(episode_id)
             rows = self.service.assessments(episode_id)
+            doses = self.service.doses(episode_id)
+            vitals = self.service.vitals(episode_id)
+            readiness = self.service.readiness(episode_id)
         except Exception as exc:
             show_error(self, self.tr("Could not open the episode"), exc)
             return
-        self.episode_view.show_episode(detail, rows, self.service.clock.now())
+        tab = self.episode_view.current_tab()
+        self.episode_view.show_episode(
+            detail,
+            rows,
+            self.service.clock.now(),
+            doses=doses,
+            vitals=vitals,
+            readiness=readiness,
+        )
+        self.episode_view.tabs.setCurrentIndex(tab)
+
+    def open_alert_episode(self, episode_id: int) -> None:
+        self.episodes.select(episode_id)
+        self.open_episode(episode_id)
 
     def current_episode(self) -> EpisodeDetail | None:
         return self.episode_view.episode
 
     # --- actions ---------------------------------------------------------------------------------
+
+    def show_alert_list(self) -> None:
+        self.alert_dock.show()
+        self.alert_dock.raise_()
+        self.alert_panel.table.setFocus()
+
+    def edit_protocol(self) -> None:
+        dialog = ProtocolDialog(self.service, self.actor, self)
+        dialog.exec()
+        if dialog.changed:
+            self.refresh()
 
     def admit(self) -> None:
         dialog = AdmitDialog(self.service, self.actor, self)
@@ -324,17 +587,45 @@ class MainWindow(QMainWindow):
             self.episodes.show_episodes(self.service.open_episodes())
             self.episodes.select(dialog.episode_id)
             self.open_episode(dialog.episode_id)
+            self.check_alerts()
 
-    def record_cows(self) -> None:
+    def _open_or_say(self) -> EpisodeDetail | None:
         episode = self.current_episode()
         if episode is None or not episode.is_open:
             self.statusBar().showMessage(self.tr("Open an episode first."), 5000)
+            return None
+        return episode
+
+    def record_cows(self) -> None:
+        episode = self._open_or_say()
+        if episode is None:
             return
         form = CowsForm(self.service, self.actor, episode, parent=self)
         if form.exec():
+            self.episode_view.tabs.setCurrentIndex(TAB_ASSESSMENTS)
+            self.refresh()
+
+    def give_dose(self) -> None:
+        episode = self._open_or_say()
+        if episode is None:
+            return
+        dialog = DoseDialog(self.service, self.actor, episode, parent=self)
+        if dialog.exec():
+            self.episode_view.tabs.setCurrentIndex(TAB_MEDICATION)
+            self.refresh()
+
+    def record_vitals(self) -> None:
+        episode = self._open_or_say()
+        if episode is None:
+            return
+        dialog = VitalsDialog(self.service, self.actor, episode, parent=self)
+        if dialog.exec():
+            self.episode_view.tabs.setCurrentIndex(TAB_VITALS)
             self.refresh()
 
     def show_history(self) -> None:
+        if self.episode_view.current_tab() != TAB_ASSESSMENTS:
+            return
         chosen = self.episode_view.selected_assessment()
         if chosen is None:
             return
@@ -347,6 +638,8 @@ class MainWindow(QMainWindow):
 
     def amend_selected(self) -> None:
         episode = self.current_episode()
+        if self.episode_view.current_tab() != TAB_ASSESSMENTS:
+            return
         chosen = self.episode_view.selected_assessment()
         if episode is None or chosen is None or chosen.entered_in_error:
             return
@@ -355,22 +648,41 @@ class MainWindow(QMainWindow):
             self.refresh()
 
     def void_selected(self) -> None:
-        chosen = self.episode_view.selected_assessment()
-        if chosen is None:
-            return
+        """Mark the record selected on the current tab (COWS, dose or vital signs) entered in error."""
+        view = self.episode_view
+        tab = view.current_tab()
+        if tab == TAB_MEDICATION:
+            dose = view.selected_dose()
+            if dose is None or dose.entered_in_error:
+                return
+            what = self.tr("the dose {0} given {1}").format(dose.description, local(dose.given_at))
+            mark: Callable[[str], object] = partial(
+                self.service.mark_dose_entered_in_error, self.actor, dose.id
+            )
+        elif tab == TAB_VITALS:
+            vitals = view.selected_vitals()
+            if vitals is None or vitals.entered_in_error:
+                return
+            what = self.tr("the vital signs taken {0}").format(local(vitals.taken_at))
+            mark = partial(self.service.mark_vitals_entered_in_error, self.actor, vitals.id)
+        else:
+            chosen = view.selected_assessment()
+            if chosen is None or chosen.entered_in_error:
+                return
+            what = self.tr("the COWS of {0} (total {1})").format(local(chosen.taken_at), chosen.total)
+            mark = partial(self.service.mark_entered_in_error, self.actor, chosen.id)
         dialog = ReasonDialog(
             self.tr("Entered in error"),
             self.tr(
-                "Mark the COWS of {0} (total {1}) as entered in error? It stays in the record, "
-                "struck through, with your reason."
-            ).format(local(chosen.taken_at), chosen.total),
+                "Mark {0} as entered in error? It stays in the record, struck through, with your reason."
+            ).format(what),
             "Reason",
             self,
         )
         if not dialog.exec():
             return
         try:
-            self.service.mark_entered_in_error(self.actor, chosen.id, dialog.value())
+            mark(dialog.value())
         except Exception as exc:
             show_error(self, self.tr("Not marked"), exc)
         self.refresh()
