@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 from monitor.domain.scales import COWS, resting_pulse_value
 from monitor.services.clinical import ClinicalService
-from monitor.services.views import AdmissionRequest, AssessmentInput, SubstanceInput
+from monitor.services.views import AdmissionRequest, AssessmentInput, DoseInput, SubstanceInput, VitalsInput
 
 
 class _SeedClock:
@@ -30,14 +30,37 @@ class _Chart:
     rest: tuple[int, int, int, int, int, int, int, int, int, int]
 
 
+@dataclass(frozen=True)
+class _Dose:
+    hours_ago: float
+    drug: str
+    form: str
+    mg: float
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class _Vitals:
+    hours_ago: float
+    pulse: int
+    systolic: int
+    diastolic: int
+    resp_rate: int
+    spo2: int
+    temp_c: float
+
+
 def _items(chart: _Chart) -> dict[str, int | None]:
     values = (resting_pulse_value(chart.pulse), *chart.rest)
     return dict(zip(COWS.keys, values, strict=True))
 
 
-_PATIENTS = [
+_Event = _Chart | _Dose | _Vitals
+_Patient = tuple[str, str, str, str, str, float, list[tuple[str, float, str, str]], list[_Event]]
+
+_PATIENTS: list[_Patient] = [
     # mrn, name, birth date, sex, bed, admitted hours ago,
-    # substances (key, hours since last use, amount, route), COWS charts
+    # substances (key, hours since last use, amount, route), charted events (COWS, doses, vital signs)
     (
         "K-1001",
         "Alex Example",
@@ -55,6 +78,16 @@ _PATIENTS = [
             _Chart(9, 88, (1, 1, 1, 1, 1, 0, 1, 1, 1, 0)),
             _Chart(5, 82, (0, 1, 1, 1, 1, 0, 0, 1, 1, 0)),
             _Chart(1, 78, (0, 0, 1, 1, 0, 0, 0, 0, 1, 0)),
+            # Rapid naltrexone induction inside the kratom interval, then precipitated withdrawal.
+            _Dose(
+                0.75,
+                "naltrexone",
+                "oral",
+                25,
+                "Rapid induction agreed with the physician; patient consents despite kratom 2 days ago",
+            ),
+            _Chart(0.2, 112, (2, 3, 2, 2, 2, 2, 2, 2, 2, 0)),
+            _Vitals(0.2, 112, 142, 90, 18, 97, 37.4),
         ],
     ),
     (
@@ -67,9 +100,14 @@ _PATIENTS = [
         [("fentanyl", 26, "about 1 g/day", "smoked"), ("benzodiazepine", 40, "alprazolam 2 mg", "oral")],
         [
             _Chart(19, 102, (2, 3, 2, 2, 2, 2, 2, 2, 2, 3)),
+            _Vitals(15.2, 118, 150, 94, 18, 98, 37.6),
             _Chart(15, 118, (3, 3, 2, 2, 2, 3, 2, 2, 2, 3)),
+            _Dose(14.8, "clonidine", "oral", 0.1),
+            _Dose(14.8, "ondansetron", "oral", 4),
             _Chart(11, 110, (2, 3, 2, 2, 2, 2, 1, 2, 2, 3)),
             _Chart(7, 100, (2, 1, 2, 2, 1, 2, 1, 1, 2, 0)),
+            _Dose(6.9, "clonidine", "oral", 0.1),
+            _Vitals(5, 92, 108, 68, 16, 98, 37.0),
             _Chart(3, 96, (1, 1, 1, 2, 1, 1, 1, 1, 1, 0)),
         ],
     ),
@@ -85,6 +123,7 @@ _PATIENTS = [
             _Chart(49, 80, (1, 1, 1, 1, 0, 0, 0, 1, 1, 0)),
             _Chart(45, 86, (1, 1, 1, 1, 1, 0, 1, 1, 1, 0)),
             _Chart(41, 90, (1, 1, 1, 1, 1, 1, 1, 1, 1, 0)),
+            _Dose(40.5, "loperamide", "oral", 4),
             _Chart(37, 88, (1, 1, 1, 1, 1, 1, 0, 1, 1, 0)),
             _Chart(6, 84, (1, 1, 1, 1, 1, 0, 0, 1, 1, 0)),
             _Chart(2, 82, (0, 1, 1, 1, 0, 0, 0, 1, 1, 0)),
@@ -134,18 +173,53 @@ def seed_demo(service: ClinicalService, now: datetime | None = None) -> list[int
             )
             episode_id = service.admit(nurses[0], request)
             episode_ids.append(episode_id)
-            for number, chart in enumerate(charts):
-                taken = now - timedelta(hours=chart.hours_ago)
-                clock.current = taken + timedelta(minutes=4)
-                service.record_assessment(
-                    nurses[number % 2],
-                    episode_id,
-                    AssessmentInput(taken_at=taken, items=_items(chart), pulse_bpm=chart.pulse),
-                )
+            for number, event in enumerate(charts):
+                _chart_event(service, clock, nurses[number % 2], episode_id, event, now)
         _seed_corrections(service, clock, nurses, episode_ids, now)
+        clock.current = now
+        service.refresh_alerts()
         return episode_ids
     finally:
         service.clock = real_clock
+
+
+def _chart_event(
+    service: ClinicalService,
+    clock: _SeedClock,
+    nurse: str,
+    episode_id: int,
+    event: _Chart | _Dose | _Vitals,
+    now: datetime,
+) -> None:
+    """Chart one event a few minutes after it happened, as a nurse at the bedside would."""
+    when = now - timedelta(hours=event.hours_ago)
+    clock.current = min(when + timedelta(minutes=4), now)
+    if isinstance(event, _Chart):
+        service.record_assessment(
+            nurse, episode_id, AssessmentInput(taken_at=when, items=_items(event), pulse_bpm=event.pulse)
+        )
+    elif isinstance(event, _Dose):
+        service.record_dose(
+            nurse, episode_id, DoseInput(event.drug, event.form, event.mg, when, warning_reason=event.reason)
+        )
+        # The nurse acknowledges the warnings she has just overridden, with the same reason.
+        for alert in service.alerts(episode_id=episode_id):
+            if alert.rule in ("antagonist_too_soon", "no_baseline_assessment"):
+                service.acknowledge_alert(nurse, alert.id, event.reason)
+    else:
+        service.record_vitals(
+            nurse,
+            episode_id,
+            VitalsInput(
+                taken_at=when,
+                pulse_bpm=event.pulse,
+                systolic=event.systolic,
+                diastolic=event.diastolic,
+                resp_rate=event.resp_rate,
+                spo2=event.spo2,
+                temp_c=event.temp_c,
+            ),
+        )
 
 
 def _seed_corrections(
