@@ -21,6 +21,7 @@ from monitor.services.base import ServiceBase, clean, require_reason
 from monitor.services.errors import Conflict, NotFound, ValidationError
 from monitor.services.importing import ImportingMixin
 from monitor.services.medication import MedicationMixin
+from monitor.services.review import ReviewMixin
 from monitor.services.views import (
     AdmissionRequest,
     AssessmentInput,
@@ -39,6 +40,7 @@ from monitor.store.models import (
     AuditEntry,
     Episode,
     Patient,
+    SignOff,
     SubstanceUse,
     User,
 )
@@ -48,7 +50,7 @@ WORKSTATION_DISPLAY_NAME = "Workstation default user (no sign-in yet)"
 SEXES = ("female", "male", "other", "unknown")
 
 
-class ClinicalService(AlertingMixin, MedicationMixin, ImportingMixin, ServiceBase):
+class ClinicalService(AlertingMixin, ReviewMixin, MedicationMixin, ImportingMixin, ServiceBase):
     """The use cases the GUI, the CLI, the tests and the benchmarks all call."""
 
     # --- users ------------------------------------------------------------------------------------
@@ -591,6 +593,22 @@ class ClinicalService(AlertingMixin, MedicationMixin, ImportingMixin, ServiceBas
         }
         user_ids = [r.recorded_by_id for r in rows] + [v.voided_by_id for v in voids.values()]
         users = {u.id: u for u in session.scalars(select(User).where(User.id.in_(set(user_ids))))}
+        signed = list(
+            session.scalars(select(SignOff).where(SignOff.episode_id.in_({r.episode_id for r in rows})))
+        )
+
+        def changed_after_sign_off(row: Assessment, void: AssessmentVoid | None) -> bool:
+            """Amended or voided after a physician signed off the period it belongs to."""
+            return any(
+                s.episode_id == row.episode_id
+                and s.period_start <= row.taken_at <= s.period_end
+                and (
+                    (row.version > 1 and row.recorded_at > s.signed_at)
+                    or (void and void.voided_at > s.signed_at)
+                )
+                for s in signed
+            )
+
         views = []
         for row in rows:
             band = scales.SCALES[row.scale].band_for(row.total)
@@ -618,6 +636,7 @@ class ClinicalService(AlertingMixin, MedicationMixin, ImportingMixin, ServiceBas
                     replaces_id=row.replaces_id,
                     amend_reason=row.amend_reason,
                     superseded_by_id=successors.get(row.id),
+                    changed_after_sign_off=changed_after_sign_off(row, void),
                     void_reason=void.reason if void else "",
                     voided_by=users[void.voided_by_id].username if void else "",
                     voided_at=void.voided_at if void else None,

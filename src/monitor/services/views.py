@@ -83,6 +83,7 @@ class AssessmentView:
     void_reason: str = ""
     voided_by: str = ""
     voided_at: datetime | None = None
+    changed_after_sign_off: bool = False
 
     @property
     def entered_in_error(self) -> bool:
@@ -94,11 +95,12 @@ class AssessmentView:
 
     @property
     def status(self) -> str:
+        after = " after sign-off" if self.changed_after_sign_off else ""
         if self.entered_in_error:
-            return "Entered in error"
+            return f"Entered in error{after}"
         if not self.is_current:
             return "Replaced by amendment"
-        return "Amended" if self.version > 1 else "Original"
+        return f"Amended{after}" if self.version > 1 else "Original"
 
 
 @dataclass(frozen=True)
@@ -297,3 +299,55 @@ class SettingView:
     changed_by: str = ""
     changed_at: datetime | None = None
     reason: str = ""
+
+
+@dataclass(frozen=True)
+class WardRow:
+    """One open episode on the ward board."""
+
+    episode_id: int
+    bed: str
+    patient: str
+    mrn: str
+    latest_total: int | None
+    latest_band: str
+    latest_at: datetime | None
+    change: int | None  # since the COWS before the latest
+    next_due_at: datetime | None
+    next_due_reason: str  # "routine" or "post-dose +30 min" ...
+    alerts_high: int
+    alerts_medium: int
+    alerts_low: int
+    top_alert: str
+    last_antagonist: str  # "naltrexone 25 mg PO"
+    last_antagonist_at: datetime | None
+    sparkline: tuple[tuple[datetime, int], ...]  # COWS of the last 24 h
+
+    @property
+    def worst_priority(self) -> int:
+        return 3 if self.alerts_high else 2 if self.alerts_medium else 1 if self.alerts_low else 0
+
+
+@dataclass(frozen=True)
+class SignOffView:
+    id: int
+    episode_id: int
+    period_start: datetime
+    period_end: datetime
+    signed_at: datetime
+    signed_by: str
+    comment: str
+
+
+@dataclass(frozen=True)
+class ReviewItem:
+    """Something waiting for the physician."""
+
+    kind: str  # "escalated alert", "precipitated withdrawal", "not reviewed for 24 h"
+    episode_id: int
+    patient: str
+    bed: str
+    mrn: str
+    detail: str
+    since: datetime
+    alert_id: int | None = None

@@ -335,3 +335,18 @@ class AlertEventRow(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     reason: Mapped[str] = mapped_column(Text, default="")
     until: Mapped[datetime | None]
+
+
+class SignOff(Base):
+    """A physician's review of an episode's period, with a comment. Append-only."""
+
+    __tablename__ = "sign_offs"
+    __table_args__ = (Index("ix_sign_offs_episode", "episode_id", "period_end"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    episode_id: Mapped[int] = mapped_column(ForeignKey("episodes.id"))
+    period_start: Mapped[datetime]
+    period_end: Mapped[datetime]
+    signed_at: Mapped[datetime]
+    signed_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    comment: Mapped[str] = mapped_column(Text)

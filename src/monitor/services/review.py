@@ -1,0 +1,228 @@
+"""The physician's and charge nurse's overview: the ward board, the review queue and sign-off.
+
+A sign-off covers an episode's period (from the previous sign-off, or admission, to its end); a record
+of that period amended or entered in error afterwards is marked "changed after sign-off".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from monitor.domain import medications, scales
+from monitor.domain.timeline import Timeline
+from monitor.services.base import ServiceBase, require_reason
+from monitor.services.errors import Conflict, ValidationError
+from monitor.services.timeline_builder import build_timeline, load_protocol
+from monitor.services.views import AlertView, ReviewItem, SignOffView, WardRow
+from monitor.store import audit
+from monitor.store.models import Episode, Patient, SignOff, User
+
+REVIEW_INTERVAL = timedelta(hours=24)  # issue 4: episodes not reviewed for 24 h join the queue
+SPARKLINE_SPAN = timedelta(hours=24)
+
+
+class ReviewMixin(ServiceBase):
+    # The alerting mixin provides this (it comes first in ClinicalService's bases); declared here for
+    # the type checker.
+    def alerts(self, *, include_inactive: bool = False, episode_id: int | None = None) -> list[AlertView]:
+        raise NotImplementedError
+
+    def ward_board(self) -> list[WardRow]:
+        """Every open episode, the worst first: highest alert needing action, then the highest COWS."""
+        now = self.clock.now()
+        by_episode: dict[int, list[AlertView]] = {}
+        for alert in self.alerts():
+            if alert.needs_action or alert.state == "snoozed":
+                by_episode.setdefault(alert.episode_id, []).append(alert)
+        with self.db.read() as session:
+            protocol = load_protocol(session)
+            rows = session.execute(
+                select(Episode, Patient)
+                .join(Patient, Patient.id == Episode.patient_id)
+                .where(Episode.discharged_at.is_(None))
+            ).all()
+            board = [
+                _ward_row(
+                    build_timeline(session, episode),
+                    episode,
+                    patient,
+                    by_episode.get(episode.id, []),
+                    protocol.routine_interval,
+                    now,
+                )
+                for episode, patient in rows
+            ]
+        return sorted(board, key=lambda r: (-r.worst_priority, -(r.latest_total or -1), r.bed))
+
+    # --- sign-off -----------------------------------------------------------------------------------
+
+    def sign_off(
+        self, actor: str, episode_id: int, comment: str, period_end: datetime | None = None
+    ) -> SignOffView:
+        now = self.clock.now()
+        text = require_reason("Comment", comment, "sign off a period")
+        end = self._checked_time("Period end", period_end or now, now)
+        with self.db.write() as session:
+            user = self._actor(session, actor)
+            episode = self._episode(session, episode_id)
+            previous = _last_sign_off(session, episode_id)
+            start = previous.period_end if previous else episode.admitted_at
+            if end <= start:
+                raise Conflict("This period is already signed off; nothing new to sign.")
+            if end < episode.admitted_at:
+                raise ValidationError("Period end", "The period ends before the admission.")
+            row = SignOff(
+                episode_id=episode.id,
+                period_start=start,
+                period_end=end,
+                signed_at=now,
+                signed_by_id=user.id,
+                comment=text,
+            )
+            session.add(row)
+            session.flush()
+            audit.append(
+                session,
+                at=now,
+                user_id=user.id,
+                action="episode.sign_off",
+                entity="sign_off",
+                entity_id=row.id,
+                patient_id=episode.patient_id,
+                after={"period_start": start, "period_end": end, "comment": text},
+            )
+            return _sign_off_view(row, user.username)
+
+    def sign_offs(self, episode_id: int) -> list[SignOffView]:
+        with self.db.read() as session:
+            rows = session.execute(
+                select(SignOff, User.username)
+                .join(User, User.id == SignOff.signed_by_id)
+                .where(SignOff.episode_id == episode_id)
+                .order_by(SignOff.period_end)
+            ).all()
+            return [_sign_off_view(row, name) for row, name in rows]
+
+    def review_queue(self) -> list[ReviewItem]:
+        """Escalated alerts, precipitated-withdrawal alerts, and episodes not reviewed for 24 h."""
+        now = self.clock.now()
+        items: list[ReviewItem] = []
+        with self.db.read() as session:
+            episodes = session.execute(
+                select(Episode, Patient)
+                .join(Patient, Patient.id == Episode.patient_id)
+                .where(Episode.discharged_at.is_(None))
+            ).all()
+            last = {e.id: _last_sign_off(session, e.id) for e, _ in episodes}
+        for alert in self.alerts(include_inactive=True):
+            signed = last.get(alert.episode_id)
+            reviewed = signed is not None and signed.period_end >= alert.raised_at
+            if reviewed:  # a sign-off covering the alert's time is the physician's review of it
+                continue
+            if alert.escalated_at is not None:
+                kind, since = "escalated alert", alert.escalated_at
+            elif alert.rule == "precipitated_withdrawal":
+                kind, since = "precipitated withdrawal", alert.raised_at
+            else:
+                continue
+            items.append(
+                ReviewItem(
+                    kind=kind,
+                    episode_id=alert.episode_id,
+                    patient=alert.patient,
+                    bed=alert.bed,
+                    mrn=alert.mrn,
+                    detail=alert.message,
+                    since=since,
+                    alert_id=alert.id,
+                )
+            )
+        for episode, patient in episodes:
+            signed = last.get(episode.id)
+            since = signed.signed_at if signed else episode.admitted_at
+            if now - since >= REVIEW_INTERVAL:
+                what = f"last signed off {since:%Y-%m-%d %H:%M} UTC" if signed else "never signed off"
+                items.append(
+                    ReviewItem(
+                        kind="not reviewed for 24 h",
+                        episode_id=episode.id,
+                        patient=patient.name,
+                        bed=episode.bed,
+                        mrn=patient.mrn,
+                        detail=what,
+                        since=since,
+                    )
+                )
+        order = {"escalated alert": 0, "precipitated withdrawal": 1, "not reviewed for 24 h": 2}
+        return sorted(items, key=lambda i: (order[i.kind], i.since))
+
+
+def _last_sign_off(session: Session, episode_id: int) -> SignOff | None:
+    return session.scalar(
+        select(SignOff).where(SignOff.episode_id == episode_id).order_by(SignOff.period_end.desc()).limit(1)
+    )
+
+
+def _sign_off_view(row: SignOff, username: str) -> SignOffView:
+    return SignOffView(
+        id=row.id,
+        episode_id=row.episode_id,
+        period_start=row.period_start,
+        period_end=row.period_end,
+        signed_at=row.signed_at,
+        signed_by=username,
+        comment=row.comment,
+    )
+
+
+def _ward_row(
+    timeline: Timeline,
+    episode: Episode,
+    patient: Patient,
+    alerts: Sequence[AlertView],
+    routine: timedelta,
+    now: datetime,
+) -> WardRow:
+    cows = timeline.assessments
+    latest = cows[-1] if cows else None
+    before = cows[-2] if len(cows) > 1 else None
+    antagonists = [
+        d for d in timeline.doses if medications.drug(d.drug).role is medications.DrugRole.ANTAGONIST
+    ]
+    last_dose = antagonists[-1] if antagonists else None
+    due_at = (latest.taken_at if latest else episode.admitted_at) + routine
+    reason = "routine"
+    if last_dose is not None:
+        for minutes, label in ((30, "post-dose +30 min"), (120, "post-dose +2 h")):
+            slot = last_dose.given_at + timedelta(minutes=minutes)
+            met = any(abs(a.taken_at - slot) <= timedelta(minutes=15) for a in cows)
+            if not met and slot + timedelta(minutes=15) >= now and slot < due_at:
+                due_at, reason = slot, label
+                break
+    active = [a for a in alerts if a.needs_action]
+    top = max(active, key=lambda a: (a.priority_rank, a.raised_at)) if active else None
+    return WardRow(
+        episode_id=episode.id,
+        bed=episode.bed,
+        patient=patient.name,
+        mrn=patient.mrn,
+        latest_total=latest.total if latest else None,
+        latest_band=scales.COWS.band_for(latest.total).label if latest else "",
+        latest_at=latest.taken_at if latest else None,
+        change=(latest.total - before.total) if latest and before else None,
+        next_due_at=due_at,
+        next_due_reason=reason,
+        alerts_high=sum(a.priority == "high" for a in active),
+        alerts_medium=sum(a.priority == "medium" for a in active),
+        alerts_low=sum(a.priority == "low" for a in active),
+        top_alert=top.message if top else "",
+        last_antagonist=medications.describe_dose(last_dose.drug, last_dose.form, last_dose.dose_mg)
+        if last_dose
+        else "",
+        last_antagonist_at=last_dose.given_at if last_dose else None,
+        sparkline=tuple((a.taken_at, a.total) for a in cows if a.taken_at >= now - SPARKLINE_SPAN),
+    )

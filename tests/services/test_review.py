@@ -1,0 +1,144 @@
+"""Ward board, physician review queue and sign-off (issue 4), through the services."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from monitor.services.clinical import ClinicalService
+from monitor.services.errors import Conflict, ValidationError
+from monitor.services.views import DoseInput, SubstanceInput
+from tests.conftest import FakeClock
+from tests.helpers import admission, cows
+
+HOUR = timedelta(hours=1)
+
+
+@pytest.fixture
+def ward(service: ClinicalService, nurse: str, clock: FakeClock) -> dict[str, int]:
+    """Three open episodes: a kratom patient in precipitated withdrawal, a steady one, one with no COWS."""
+    start = clock.now()
+    kratom = (SubstanceInput("kratom", start - timedelta(days=3), "35 g/day", "oral"),)
+    alex = service.admit(nurse, admission(start, "K-1", "Alex Example", "3B", kratom))
+    sam = service.admit(nurse, admission(start, "K-2", "Sam Sample", "3A"))
+    casey = service.admit(nurse, admission(start, "K-3", "Casey Demo", "4A"))
+    clock.advance(minutes=5)
+    service.record_assessment(
+        nurse, alex, cows(clock.now(), restlessness=1, yawning=1, pupil_size=1, sweating=1)
+    )
+    service.record_assessment(nurse, sam, cows(clock.now(), sweating=2, yawning=2, tremor=2))
+    clock.advance(minutes=5)
+    service.record_dose(
+        nurse, alex, DoseInput("naltrexone", "oral", 25, clock.now(), warning_reason="induction")
+    )
+    clock.advance(minutes=30)
+    service.record_assessment(
+        nurse,
+        alex,
+        cows(
+            clock.now(),
+            108,
+            resting_pulse=2,
+            sweating=2,
+            restlessness=3,
+            pupil_size=2,
+            bone_joint_aches=2,
+            gi_upset=2,
+            yawning=2,
+        ),
+    )
+    service.record_assessment(nurse, sam, cows(clock.now(), sweating=1, yawning=2))
+    return {"alex": alex, "sam": sam, "casey": casey}
+
+
+def test_ward_board_rows_have_the_numbers_and_the_worst_comes_first(
+    service: ClinicalService, ward: dict[str, int], clock: FakeClock
+) -> None:
+    board = service.ward_board()
+    assert [r.patient for r in board] == ["Alex Example", "Sam Sample", "Casey Demo"]
+    alex, sam, casey = board
+    assert (alex.latest_total, alex.latest_band, alex.change) == (15, "Moderate", 11)
+    assert alex.alerts_high == 2  # precipitated withdrawal and antagonist too soon
+    assert "COWS 4 -> 15 (+11)" in alex.top_alert
+    assert alex.last_antagonist == "naltrexone 25 mg PO"
+    assert alex.last_antagonist_at == clock.now() - timedelta(minutes=30)
+    # the +30 min slot was met by the COWS 30 min after the dose; next is the +2 h reassessment
+    assert (alex.next_due_reason, alex.next_due_at) == ("post-dose +2 h", clock.now() + timedelta(minutes=90))
+    assert [t for _, t in alex.sparkline] == [4, 15]
+    assert (sam.latest_total, sam.change, sam.worst_priority) == (3, -3, 0)
+    assert sam.next_due_at == clock.now() + 4 * HOUR
+    assert (casey.latest_total, casey.change, casey.next_due_reason) == (None, None, "routine")
+    assert casey.next_due_at == clock.now() - timedelta(minutes=40) + 4 * HOUR  # admission + 4 h
+
+
+def test_sparkline_holds_only_the_last_24_hours(
+    service: ClinicalService, nurse: str, ward: dict[str, int], clock: FakeClock
+) -> None:
+    clock.advance(hours=23, minutes=40)
+    service.record_assessment(nurse, ward["sam"], cows(clock.now(), sweating=1))
+    sam = next(r for r in service.ward_board() if r.patient == "Sam Sample")
+    assert [t for _, t in sam.sparkline] == [3, 1]  # the 6 of 24 h ago has dropped off
+
+
+def test_review_queue_lists_precipitated_withdrawal_and_unreviewed_episodes(
+    service: ClinicalService, ward: dict[str, int], clock: FakeClock
+) -> None:
+    queue = service.review_queue()
+    # the too-soon alert of the dose 30 min ago was never acknowledged: escalated 10 min after it showed
+    assert [(i.kind, i.patient, i.detail[:10]) for i in queue] == [
+        ("escalated alert", "Alex Example", "Naltrexone"),
+        ("precipitated withdrawal", "Alex Example", "COWS 4 -> "),
+    ]
+    clock.advance(minutes=11)  # the unacknowledged high alerts escalate after 10 min
+    service.refresh_alerts()
+    kinds = [(i.kind, i.patient) for i in service.review_queue()]
+    assert kinds == [("escalated alert", "Alex Example"), ("escalated alert", "Alex Example")]
+    clock.advance(hours=24)
+    unreviewed = [i for i in service.review_queue() if i.kind == "not reviewed for 24 h"]
+    assert sorted(i.patient for i in unreviewed) == ["Alex Example", "Casey Demo", "Sam Sample"]
+    assert all(i.detail == "never signed off" for i in unreviewed)
+
+
+def test_sign_off_covers_the_period_and_clears_the_queue(
+    service: ClinicalService, ward: dict[str, int], clock: FakeClock
+) -> None:
+    physician = service.ensure_user("dr.park", "Dr Jamie Park", "physician").username
+    signed = service.sign_off(physician, ward["alex"], "Seen; clonidine started, naltrexone paused")
+    assert signed.period_start == clock.now() - timedelta(minutes=40)  # admission
+    assert signed.period_end == clock.now()
+    assert signed.signed_by == "dr.park"
+    assert [i.patient for i in service.review_queue()] == []
+    with pytest.raises(Conflict):
+        service.sign_off(physician, ward["alex"], "again")
+    with pytest.raises(ValidationError) as info:
+        service.sign_off(physician, ward["alex"], "   ")
+    assert info.value.field == "Comment"
+    clock.advance(hours=2)
+    second = service.sign_off(physician, ward["alex"], "Stable")
+    assert second.period_start == signed.period_end
+    assert [s.comment for s in service.sign_offs(ward["alex"])] == [
+        "Seen; clonidine started, naltrexone paused",
+        "Stable",
+    ]
+    audit = [e for e in service.audit_entries() if e.action == "episode.sign_off"]
+    assert [e.username for e in audit] == ["dr.park", "dr.park"]
+
+
+def test_an_amendment_after_sign_off_is_marked(
+    service: ClinicalService, nurse: str, ward: dict[str, int], clock: FakeClock
+) -> None:
+    physician = service.ensure_user("dr.park", "Dr Jamie Park", "physician").username
+    first, second = service.assessments(ward["sam"])
+    service.sign_off(physician, ward["sam"], "Reviewed")
+    clock.advance(minutes=20)
+    amended = service.amend_assessment(
+        nurse, first.id, cows(first.taken_at, sweating=2, yawning=2), "tremor was 0"
+    )
+    assert amended.changed_after_sign_off and amended.status == "Amended after sign-off"
+    voided = service.mark_entered_in_error(nurse, second.id, "wrong patient")
+    assert voided.status == "Entered in error after sign-off"
+    # a change before any sign-off of its period is not marked
+    alex_first = service.assessments(ward["alex"])[0]
+    plain = service.amend_assessment(nurse, alex_first.id, cows(alex_first.taken_at, sweating=1), "recount")
+    assert not plain.changed_after_sign_off and plain.status == "Amended"
