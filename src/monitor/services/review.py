@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from monitor.domain import medications, scales
@@ -19,7 +19,7 @@ from monitor.services.errors import Conflict, ValidationError
 from monitor.services.timeline_builder import build_timeline, load_protocol
 from monitor.services.views import AlertView, ReviewItem, SignOffView, WardRow
 from monitor.store import audit
-from monitor.store.models import Episode, Patient, SignOff, User
+from monitor.store.models import AuditEntry, Episode, Patient, SignOff, User
 
 REVIEW_INTERVAL = timedelta(hours=24)  # issue 4: episodes not reviewed for 24 h join the queue
 SPARKLINE_SPAN = timedelta(hours=24)
@@ -30,6 +30,12 @@ class ReviewMixin(ServiceBase):
     # the type checker.
     def alerts(self, *, include_inactive: bool = False, episode_id: int | None = None) -> list[AlertView]:
         raise NotImplementedError
+
+    def data_version(self) -> int:
+        """A change counter: every write appends an audit row, so its newest id moves with any change,
+        made here or at another workstation. Views poll it and reload only when it moved."""
+        with self.db.read() as session:
+            return session.scalar(select(func.max(AuditEntry.id))) or 0
 
     def ward_board(self) -> list[WardRow]:
         """Every open episode, the worst first: highest alert needing action, then the highest COWS."""
