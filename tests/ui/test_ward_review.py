@@ -11,11 +11,11 @@ from monitor.ui.review_panel import ReviewPanel, SignOffDialog
 from monitor.ui.ward_board import COLUMNS, WardBoard
 from tests.conftest import FakeClock
 from tests.helpers import cows
-from tests.services.test_review import ward  # noqa: F401  (the shared three-patient ward)
+from tests.services.test_review import ward  # the shared three-patient ward fixture
 
 
 @pytest.fixture
-def board(qtbot: QtBot, service: ClinicalService, ward: dict[str, int]) -> WardBoard:  # noqa: F811
+def board(qtbot: QtBot, service: ClinicalService, ward: dict[str, int]) -> WardBoard:
     widget = WardBoard(service)
     qtbot.addWidget(widget)
     widget.refresh()
@@ -56,7 +56,7 @@ def test_sorting_by_a_column_and_the_sparkline_data(board: WardBoard) -> None:
     assert [[t for _, t in s] for s in spark] == [[4, 15], [6, 3], []]
 
 
-def test_double_click_opens_the_episode(board: WardBoard, qtbot: QtBot, ward: dict[str, int]) -> None:  # noqa: F811
+def test_double_click_opens_the_episode(board: WardBoard, qtbot: QtBot, ward: dict[str, int]) -> None:
     index = board.proxy.index(1, column("Patient"))
     with qtbot.waitSignal(board.opened) as signal:
         board.table.doubleClicked.emit(index)
@@ -114,7 +114,7 @@ def test_review_queue_and_sign_off_by_keyboard(
 def test_signing_twice_shows_the_refusal_in_the_dialog(
     qtbot: QtBot,
     service: ClinicalService,
-    ward: dict[str, int],  # noqa: F811
+    ward: dict[str, int],
 ) -> None:
     physician = service.ensure_user("dr.park", "Dr Jamie Park", "physician").username
     service.sign_off(physician, ward["sam"], "first")
