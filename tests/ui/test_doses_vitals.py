@@ -9,6 +9,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QAbstractButton,
     QAbstractSpinBox,
+    QApplication,
     QCheckBox,
     QComboBox,
     QDialog,
@@ -374,9 +375,9 @@ def test_readiness_rows_show_each_opioid_against_its_interval(
     win.episodes.select(episode)
     panel = win.episode_view.readiness
     rows = {row[0]: row for row in panel.table_text()}
-    assert set(rows) == {"Kratom", "Heroin", "Methadone"}  # opioids only; alcohol is not one
-    assert rows["Kratom"] == [
-        "Kratom",
+    assert set(rows) == {"Kratom (mitragynine)", "Heroin", "Methadone"}  # opioids only; alcohol is not one
+    assert rows["Kratom (mitragynine)"] == [
+        "Kratom (mitragynine)",
         "reported use",
         local(now - timedelta(days=2, hours=4)),
         "2 days 4 h ago",
@@ -417,8 +418,8 @@ def test_give_dose_from_the_main_window_shows_it_on_the_medication_tab_newest_fi
         ["Naltrexone 1 mg PO", "Antagonist", "Given"],
         ["Ondansetron 4 mg PO", "Comfort", "Given"],
     ]
-    assert rows[0][5].startswith("Warned: Naltrexone 1 mg PO at ")
-    assert rows[0][5].endswith("Given because: Low-dose induction")
+    assert rows[0][6].startswith("Warned: Naltrexone 1 mg PO at ")
+    assert rows[0][6].endswith("Given because: Low-dose induction")
     # the readiness panel is still what it was: the kratom interval runs on
     assert "Within interval" in view.readiness.table_text()[0][5]
 
@@ -470,6 +471,8 @@ def test_record_vitals_from_the_main_window(
         qtbot.keyClick(dialog.edits["spo2"], Qt.Key.Key_Return)
 
     when_dialog_opens(chart)
+    window.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is window, timeout=2000)
     qtbot.keyClick(window, Qt.Key.Key_T, Qt.KeyboardModifier.ControlModifier)
     view = window.episode_view
     assert view.current_tab() == TAB_VITALS

@@ -430,9 +430,12 @@ class AlertBar(QFrame):
                 if n:
                     counts.append(f"{n} {priority_text(priority)}")
             escalated = sum(1 for a in waiting if a.for_physician)
-            summary = self.tr("{n} alert(s) need action: {counts}").format(
-                n=len(waiting), counts=" · ".join(counts)
-            )
+            if len(waiting) == 1:
+                summary = self.tr("1 alert needs action: {counts}").format(counts=" · ".join(counts))
+            else:
+                summary = self.tr("{n} alerts need action: {counts}").format(
+                    n=len(waiting), counts=" · ".join(counts)
+                )
             if escalated:
                 summary += " · " + self.tr("{0} ESCALATED").format(escalated)
             if self.sounding():

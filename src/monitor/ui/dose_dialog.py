@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from PySide6.QtCore import QRegularExpression, Qt
+from PySide6.QtCore import QRegularExpression, QSize, Qt, QTimer
 from PySide6.QtGui import QFont, QKeyEvent, QRegularExpressionValidator, QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
     QAbstractButton,
@@ -208,6 +208,10 @@ class DoseDialog(QDialog):
         buttons.addWidget(self.cancel_button)
         outer.addLayout(buttons)
 
+        self._fit_timer = QTimer(self)
+        self._fit_timer.setSingleShot(True)
+        self._fit_timer.setInterval(0)
+        self._fit_timer.timeout.connect(self._grow_to_fit)
         self.drug_combo.currentIndexChanged.connect(self._drug_changed)
         self.form_combo.currentIndexChanged.connect(lambda _i: self._input_changed(F_FORM))
         self.dose_edit.textChanged.connect(lambda _t: self._input_changed(F_DOSE))
@@ -240,7 +244,7 @@ class DoseDialog(QDialog):
                 label = self.tr(drug.label)
                 if role is DrugRole.ANTAGONIST:
                     label = self.tr("{label} (antagonist)").format(label=label)
-                item = QStandardItem("    " + label)
+                item = QStandardItem(label)
                 item.setData(drug.key, _KEY_ROLE)
                 item.setData(label, Qt.ItemDataRole.AccessibleTextRole)
                 model.appendRow(item)
@@ -463,10 +467,21 @@ class DoseDialog(QDialog):
         self.save_button.setAccessibleName(_plain(save_text))
         self.save_button.setEnabled(not problems)
         self._grow_to_fit()
+        self._fit_timer.start()  # once more after Qt has laid out the new text (size hints settle late)
 
     def _grow_to_fit(self) -> None:
         """Rows appear and go (warnings, messages): grow to show them, never shrink under the nurse."""
-        hint = self.sizeHint().expandedTo(self.size())
+        layout = self.layout()
+        if layout is None:  # pragma: no cover - the layout is set in __init__
+            return
+        layout.invalidate()
+        layout.activate()
+        width = max(self.width(), self.sizeHint().width())
+        height = self.sizeHint().height()
+        if layout.hasHeightForWidth():
+            # Wrapped text (warnings, typical dose) needs the height for the width it actually gets.
+            height = max(height, layout.totalHeightForWidth(width))
+        hint = QSize(width, height).expandedTo(self.size())
         screen = self.screen()
         if screen is not None:
             hint = hint.boundedTo(screen.availableGeometry().size())
@@ -540,7 +555,7 @@ class DoseDialog(QDialog):
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         if event.key() in _ENTER_KEYS and not (event.modifiers() & Qt.KeyboardModifier.ControlModifier):
-            focus = QApplication.focusWidget()
+            focus = self.focusWidget()
             if isinstance(focus, QAbstractButton) and focus is not self.save_button:
                 focus.click()  # Enter on a focused Cancel means Cancel
             else:

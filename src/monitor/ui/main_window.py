@@ -47,7 +47,7 @@ from monitor.ui.vitals_dialog import VitalsDialog
 
 EPISODE_COLUMNS = ["Bed", "Patient", "MRN", "Latest COWS", "Band", "Last COWS"]
 ASSESSMENT_COLUMNS = ["Time taken", "Total", "Band", "Status", "Recorded by", "Note"]
-DOSE_COLUMNS = ["Time given", "Medicine", "Role", "Status", "Given by", "Warnings and reason", "Note"]
+DOSE_COLUMNS = ["Time given", "Medicine", "Role", "Status", "Given by", "Note", "Warnings"]
 VITALS_COLUMNS = [
     "Time taken",
     "Pulse (bpm)",
@@ -327,8 +327,8 @@ class EpisodeView(QWidget):
                 roles.get(view.role, self.tr("Comfort")),
                 status,
                 view.recorded_by,
-                warned,
                 view.note,
+                warned,
             ]
             row = [QStandardItem(text) for text in cells]
             for item in row:
@@ -449,6 +449,8 @@ class MainWindow(QMainWindow):
             | QDockWidget.DockWidgetFeature.DockWidgetFloatable
         )
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.alert_dock)
+        # The list is a few rows high: the bar above says what matters, the episode keeps the room.
+        self.resizeDocks([self.alert_dock], [190], Qt.Orientation.Vertical)
         self._build_actions()
         self.episodes.opened.connect(self.open_episode)
         view = self.episode_view

@@ -84,6 +84,8 @@ class ProtocolDialog(QDialog):
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setWordWrap(True)
         self.table.verticalHeader().setVisible(False)
+        # Rows as tall as their wrapped source text at the width the columns actually get.
+        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
@@ -165,7 +167,6 @@ class ProtocolDialog(QDialog):
                 font.setBold(True)
                 row[1].setFont(font)
             self.model.appendRow(row)
-        self.table.resizeRowsToContents()
         if self.model.rowCount():
             target = 0
             if select_key is not None:

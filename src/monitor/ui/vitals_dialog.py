@@ -10,11 +10,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from PySide6.QtCore import QRegularExpression, Qt
+from PySide6.QtCore import QRegularExpression, QSize, Qt, QTimer
 from PySide6.QtGui import QFont, QKeyEvent, QRegularExpressionValidator
 from PySide6.QtWidgets import (
     QAbstractButton,
-    QApplication,
     QDateTimeEdit,
     QDialog,
     QFormLayout,
@@ -116,7 +115,7 @@ class VitalsDialog(QDialog):
             self.messages[key] = message
             self.field_names[name] = key
             edit.textChanged.connect(lambda _t, k=key: self._value_changed(k))
-            edit.editingFinished.connect(self._refresh)
+            edit.editingFinished.connect(lambda: self._refresh())
 
         self.time_edit = QDateTimeEdit(self)
         self.time_edit.setDisplayFormat("yyyy-MM-dd HH:mm")
@@ -150,6 +149,10 @@ class VitalsDialog(QDialog):
         buttons.addWidget(self.cancel_button)
         outer.addLayout(buttons)
 
+        self._fit_timer = QTimer(self)
+        self._fit_timer.setSingleShot(True)
+        self._fit_timer.setInterval(0)
+        self._fit_timer.timeout.connect(self._grow_to_fit)
         self.time_edit.dateTimeChanged.connect(lambda _t: self._changed(F_TIME))
         self.late_edit.textChanged.connect(lambda _t: self._changed(F_LATE))
         self.note_edit.textChanged.connect(lambda _t: self._changed(F_NOTE))
@@ -193,7 +196,7 @@ class VitalsDialog(QDialog):
 
     def _still_typing(self, key: str, value: float | None) -> bool:
         """A too-low value in the field being typed may be the start of a longer one: wait for it."""
-        if value is None or not self.edits[key].hasFocus():
+        if value is None or self.focusWidget() is not self.edits[key]:
             return False
         limit = plausibility.VITAL_LIMITS[key]
         return 0 < value < limit.low and value * 10 <= limit.high
@@ -214,7 +217,7 @@ class VitalsDialog(QDialog):
         return problems
 
     def _bp_in_progress(self) -> bool:
-        return self.edits["systolic"].hasFocus() or self.edits["diastolic"].hasFocus()
+        return self.focusWidget() in (self.edits["systolic"], self.edits["diastolic"])
 
     def _time_verdict(self) -> charting.TimeVerdict:
         return charting.check_clinical_time(self.taken_at(), self.service.clock.now())
@@ -254,8 +257,13 @@ class VitalsDialog(QDialog):
         self.status_label.clear()
         self._refresh()
 
-    def _refresh(self) -> None:
-        problems = self._problems(lenient=not self._tried)
+    def _refresh(self, *, lenient: bool = True) -> None:
+        """Messages beside the fields and whether Save is allowed.
+
+        lenient: hold back a message about the value being typed (a "1" on the way to "104"); a save
+        attempt shows everything.
+        """
+        problems = self._problems(lenient=lenient)
         for key, label_text, _whole in VITAL_FIELDS:
             message = self._service_errors.get(_plain(label_text)) or problems.get(key, "")
             self.messages[key].setText(message)
@@ -272,7 +280,24 @@ class VitalsDialog(QDialog):
         self._set_message(self.late_message, late_message if late else "")
         self._set_message(self.note_message, self._service_errors.get(F_NOTE, ""))
         self.save_button.setEnabled(not self._blockers())
-        hint = self.sizeHint().expandedTo(self.size())
+        self._grow_to_fit()
+        self._fit_timer.start()  # once more after Qt has laid out the new text (size hints settle late)
+
+    def _grow_to_fit(self) -> None:
+        """Messages appear and go: grow to show them, never shrink under the nurse."""
+        layout = self.layout()
+        if layout is None:  # pragma: no cover - the layout is set in __init__
+            return
+        layout.invalidate()
+        layout.activate()
+        width = max(self.width(), self.sizeHint().width())
+        height = self.sizeHint().height()
+        if layout.hasHeightForWidth():
+            height = max(height, layout.totalHeightForWidth(width))
+        hint = QSize(width, height).expandedTo(self.size())
+        screen = self.screen()
+        if screen is not None:
+            hint = hint.boundedTo(screen.availableGeometry().size())
         if hint != self.size():
             self.resize(hint)
 
@@ -316,7 +341,7 @@ class VitalsDialog(QDialog):
 
     def _try_save(self) -> None:
         self._tried = True
-        self._refresh()
+        self._refresh(lenient=False)
         blockers = self._blockers()
         if blockers:
             self.status_label.setText(
@@ -352,7 +377,7 @@ class VitalsDialog(QDialog):
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         if event.key() in _ENTER_KEYS and not (event.modifiers() & Qt.KeyboardModifier.ControlModifier):
-            focus = QApplication.focusWidget()
+            focus = self.focusWidget()
             if isinstance(focus, QAbstractButton) and focus is not self.save_button:
                 focus.click()
             else:
