@@ -82,10 +82,10 @@ def _escalation_due(
         return None
     due = shown_at + protocol.escalate_after
     # A snooze running when escalation falls due postpones it to the snooze's end (at most the cap).
-    for event in sorted(snoozes, key=lambda e: e.at):
-        if event.until is not None and event.at <= due < event.until:
-            due = event.until
-    return due
+    # Only snoozes running at that moment count: a snooze renewed before the last one ends must not
+    # put escalation off again and again (that would make the cap and the escalation meaningless).
+    running = [e.until for e in snoozes if e.until is not None and e.at <= due < e.until]
+    return max([due, *running])
 
 
 def alert_status(
@@ -114,7 +114,13 @@ def alert_status(
         and (resolved_at is None or resolved_at > due)
     ):
         escalated_at = due
-    running = [e for e in snoozes if e.until is not None and e.at <= now < e.until]
+    # A snooze taken before the escalation does not hide the escalated alert (as with silence); one
+    # taken after it (the physician has been called) is honoured.
+    running = [
+        e
+        for e in snoozes
+        if e.until is not None and e.at <= now < e.until and (escalated_at is None or e.at >= escalated_at)
+    ]
     snoozed_until = running[-1].until if running else None
     if resolved_at is not None and resolved_at <= now:
         state = AlertState.RESOLVED

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from monitor.domain import alert_state
@@ -86,19 +86,24 @@ class AlertingMixin(ServiceBase):
                 after={key: value},
                 reason=why,
             )
-            for episode in session.scalars(select(Episode).where(Episode.discharged_at.is_(None))):
-                self._sync_alerts(session, episode, now)
+            cause = f"{protocol_module.setting_spec(key).label} changed from {before} to {value}"
+            for episode in session.scalars(select(Episode).where(Episode.discharged_at.is_(None))).all():
+                self._sync_alerts(session, episode, now, protocol_change=cause)
 
     # --- evaluation --------------------------------------------------------------------------------
 
     def _after_write(self, session: Session, episode_id: int, now: datetime) -> None:
         self._sync_alerts(session, self._episode(session, episode_id), now)
 
-    def _sync_alerts(self, session: Session, episode: Episode, now: datetime) -> list[Alert]:
+    def _sync_alerts(
+        self, session: Session, episode: Episode, now: datetime, *, protocol_change: str = ""
+    ) -> list[Alert]:
         """Evaluate one episode and bring its stored alerts in line, in the caller's transaction.
 
         New findings are inserted once (the key is unique), known ones follow the data (peak, resolution),
-        and stored alerts the data no longer supports are withdrawn (never deleted).
+        and stored alerts the data no longer supports are withdrawn (never deleted); a withdrawn alert the
+        rules raise again is reinstated, shown anew. protocol_change: what changed in the protocol, when
+        that is the cause (it goes into the audit reason of a withdrawal or reinstatement).
         """
         protocol = load_protocol(session)
         findings = {f.key: f for f in evaluate(build_timeline(session, episode), protocol, now)}
@@ -143,6 +148,25 @@ class AlertingMixin(ServiceBase):
                 or alert.priority != int(finding.priority)
                 or alert.withdrawn_at is not None
             )
+            if alert.withdrawn_at is not None:
+                # Shown again from now: escalation counts from here, not from a time it was withdrawn.
+                alert.first_seen_at = now
+                system = system or self._system_user(session)
+                audit.append(
+                    session,
+                    at=now,
+                    user_id=system.id,
+                    action="alert.reinstate",
+                    entity="alert",
+                    entity_id=alert.id,
+                    patient_id=episode.patient_id,
+                    after={"key": key, "priority": finding.priority.label, "message": finding.message},
+                    reason=(
+                        f"the protocol raises it again ({protocol_change})"
+                        if protocol_change
+                        else "the data supports it again"
+                    ),
+                )
             if changed:
                 alert.message, alert.evidence_json = finding.message, evidence
                 alert.resolved_at, alert.priority = finding.resolved_at, int(finding.priority)
@@ -160,7 +184,11 @@ class AlertingMixin(ServiceBase):
                     entity="alert",
                     entity_id=alert.id,
                     patient_id=episode.patient_id,
-                    reason="the data no longer supports it (a record was amended or entered in error)",
+                    reason=(
+                        f"the protocol no longer raises it ({protocol_change})"
+                        if protocol_change
+                        else "the data no longer supports it (a record was amended or entered in error)"
+                    ),
                 )
         self._record_escalations(session, episode, list(stored.values()), protocol, now)
         return list(stored.values())
@@ -252,6 +280,10 @@ class AlertingMixin(ServiceBase):
         with self.db.read() as session:
             query = select(Episode, Patient).join(Patient, Patient.id == Episode.patient_id)
             query = query.where(Episode.admitted_at <= at)
+            if not include_all:
+                # Like the alert list: a patient discharged by then has no alerts to act on (the
+                # history, with include_all, keeps them).
+                query = query.where(or_(Episode.discharged_at.is_(None), Episode.discharged_at > at))
             if mrn is not None:
                 query = query.where(Patient.mrn == mrn)
             protocol = load_protocol(session)
