@@ -240,3 +240,19 @@ def test_every_input_and_button_has_an_accessible_name_matching_its_label(
             assert name, f"{type(widget).__name__} {widget.objectName()} has no accessible name"
             if isinstance(widget, QAbstractButton) and widget.text():
                 assert name == widget.text().replace("&", "").replace("…", ""), name
+
+
+def test_ward_board_and_review_queue_are_one_keystroke_away_and_open_the_episode(
+    window: MainWindow, qtbot: QtBot, ward: dict[str, int]
+) -> None:
+    window.actions_by_name["Ward board"].trigger()  # Ctrl+2
+    assert window.views.currentWidget() is window.ward_board
+    patients = [row[1] for row in window.ward_board.visible_rows()]
+    assert sorted(patients) == ["Alex Example", "Jordan Sample"]
+    row = patients.index("Jordan Sample")
+    window.ward_board.table.doubleClicked.emit(window.ward_board.proxy.index(row, 1))
+    assert window.views.currentIndex() == 0
+    assert window.current_episode() is not None and window.current_episode().name == "Jordan Sample"
+    window.actions_by_name["Review queue"].trigger()  # Ctrl+3
+    assert window.views.currentWidget() is window.review_panel
+    assert window.actions_by_name["Bedside"].shortcut().toString() == "Ctrl+1"

@@ -42,8 +42,10 @@ from monitor.ui.dose_dialog import DoseDialog
 from monitor.ui.errors import describe, show_error
 from monitor.ui.protocol_dialog import ProtocolDialog
 from monitor.ui.readiness import ReadinessPanel
+from monitor.ui.review_panel import ReviewPanel
 from monitor.ui.timefmt import ago, local
 from monitor.ui.vitals_dialog import VitalsDialog
+from monitor.ui.ward_board import WardBoard
 
 EPISODE_COLUMNS = ["Bed", "Patient", "MRN", "Latest COWS", "Band", "Last COWS"]
 ASSESSMENT_COLUMNS = ["Time taken", "Total", "Band", "Status", "Recorded by", "Note"]
@@ -437,7 +439,15 @@ class MainWindow(QMainWindow):
         central_layout = QVBoxLayout(central)
         central_layout.setContentsMargins(4, 4, 4, 0)
         central_layout.addWidget(self.alert_bar)
-        central_layout.addWidget(splitter, 1)
+        # Three views of one ward: the bedside (list and episode), the ward board, the review queue.
+        self.ward_board = WardBoard(service)
+        self.review_panel = ReviewPanel(service, actor)
+        self.views = QTabWidget()
+        self.views.setAccessibleName("Views")
+        self.views.addTab(splitter, self.tr("&Bedside"))
+        self.views.addTab(self.ward_board, self.tr("&Ward board"))
+        self.views.addTab(self.review_panel, self.tr("Re&view queue"))
+        central_layout.addWidget(self.views, 1)
         self.setCentralWidget(central)
         self.alert_panel = AlertPanel(service, actor)
         self.alert_dock = QDockWidget(self.tr("Alerts"), self)
@@ -466,6 +476,10 @@ class MainWindow(QMainWindow):
         self.alert_bar.show_all_requested.connect(self.show_alert_list)
         self.alert_panel.changed.connect(self.check_alerts)
         self.alert_panel.open_episode.connect(self.open_alert_episode)
+        self.ward_board.opened.connect(self.open_from_overview)
+        self.review_panel.opened.connect(self.open_from_overview)
+        self.review_panel.signed.connect(lambda _episode: self.refresh())
+        self.views.currentChanged.connect(lambda _index: self._refresh_overview())
         user = self.tr("Acting as {0}").format(service.user_label(actor))
         self.statusBar().addWidget(QLabel(user))
         self.statusBar().addPermanentWidget(QLabel(location))
@@ -475,6 +489,7 @@ class MainWindow(QMainWindow):
         self.alert_timer.timeout.connect(self.check_alerts)
         self.refresh()
         self.alert_timer.start()
+        self.ward_board.poll.start()
 
     def _build_actions(self) -> None:
         menu = self.menuBar().addMenu(self.tr("&Patient"))
@@ -502,6 +517,13 @@ class MainWindow(QMainWindow):
             if text not in ("Quit", "History…", "Amend…", "Entered in error…"):
                 toolbar.addAction(action)
             self.actions_by_name[text.rstrip("…")] = action
+        view_menu = self.menuBar().addMenu(self.tr("&View"))
+        for number, text in enumerate(("Bedside", "Ward board", "Review queue")):
+            action = QAction(self.tr(text), self)
+            action.setShortcut(QKeySequence(f"Ctrl+{number + 1}"))
+            action.triggered.connect(lambda _checked=False, n=number: self.views.setCurrentIndex(n))
+            view_menu.addAction(action)
+            self.actions_by_name[text] = action
         clinic = self.menuBar().addMenu(self.tr("&Clinic"))
         for text, key, slot in (
             ("Alerts", "Ctrl+L", self.show_alert_list),
@@ -525,6 +547,21 @@ class MainWindow(QMainWindow):
         except Exception as exc:
             show_error(self, self.tr("Could not load the ward"), exc)
         self.check_alerts()
+        self._refresh_overview()
+
+    def _refresh_overview(self) -> None:
+        """Reload the ward board or review queue when it is the view on screen (the others on demand)."""
+        current = self.views.currentWidget()
+        if current is self.ward_board:
+            self.ward_board.refresh()
+        elif current is self.review_panel:
+            self.review_panel.refresh()
+
+    def open_from_overview(self, episode_id: int) -> None:
+        """From the ward board or the review queue to the bedside view of that episode."""
+        self.views.setCurrentIndex(0)
+        self.episodes.select(episode_id)
+        self.open_episode(episode_id)
 
     def check_alerts(self) -> None:
         """The alert tick: re-evaluate every open episode now, then show the bar and the list.
