@@ -1,0 +1,405 @@
+"""Benchmarks (issue 9): figures next to a bare baseline measured in the same run. Not a test.
+
+    make bench            (or: .venv/bin/python bench/run.py [--runs N])
+
+Implemented so far: redrawing the trend chart of a 20,000-assessment stay (issue 4) against bare
+pyqtgraph plotting the same arrays in the same run. Budget (issue 9): ratio 1.5 and 16 ms. Figures:
+- trend_chart_repaint_*: a forced repaint of the COWS chart's area (widget.grab of it);
+- trend_chart_pan_*: a 1 % pan, then that repaint: includes the range change of every linked plot;
+- trend_view_pan_*: a 1 % pan, then Qt repaints the whole trend view (all eight plots);
+each with the whole stay and with the last 72 h in view, against a bare PlotWidget of the same size
+(clip-to-view and peak downsampling on, as in the trend chart). Each figure is the median of several
+timed runs after a warm-up. Prints every figure with its budget verdict and writes them to
+bench/results.json. Runs offscreen unless QT_QPA_PLATFORM says otherwise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "src"))
+
+import numpy as np  # noqa: E402
+import pyqtgraph as pg  # noqa: E402
+import PySide6  # noqa: E402
+from PySide6.QtCore import QRect, QRectF  # noqa: E402
+from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
+
+from monitor.domain.protocol import DEFAULT_PROTOCOL, Protocol  # noqa: E402
+from monitor.domain.scales import COWS  # noqa: E402
+from monitor.services.views import (  # noqa: E402
+    AlertView,
+    AssessmentView,
+    DoseView,
+    EpisodeDetail,
+    VitalsView,
+)
+from monitor.ui.trend import TrendView  # noqa: E402
+
+RESULTS = Path(__file__).with_name("results.json")
+BUDGET_MS = 16.0
+BUDGET_RATIO = 1.5
+N_ASSESSMENTS = 20_000
+CHART_SIZE = (1366, 980)  # the trend view on a ward workstation's 1366 x 768 (scrolling) or larger
+
+
+class _Clock:
+    def __init__(self, now: datetime) -> None:
+        self.current = now
+
+    def now(self) -> datetime:
+        return self.current
+
+
+class LongStay:
+    """A stub of the service's read side: a 20,000-assessment stay (COWS every 15 min, about 208 days)
+    with a comfort medicine every 12 h, an antagonist every 10 days and vital signs every 4 h."""
+
+    def __init__(self, n: int = N_ASSESSMENTS) -> None:
+        now = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+        self.clock = _Clock(now)
+        start = now - timedelta(minutes=15 * n)
+        rng = np.random.default_rng(9)
+        columns = [rng.choice(item.allowed_values, size=n) for item in COWS.items]
+        self._episode = EpisodeDetail(
+            id=1,
+            patient_id=1,
+            mrn="B-0001",
+            name="Benchmark Long Stay",
+            birth_date=None,
+            sex=None,
+            bed="9Z",
+            admitted_at=start,
+            admitted_by="bench",
+            discharged_at=None,
+            discharged_by="",
+            discharge_note="",
+            tz_name="Europe/Berlin",
+        )
+        self._assessments = []
+        for i in range(n):
+            items = {key: int(columns[row][i]) for row, key in enumerate(COWS.keys)}
+            total = sum(items.values())
+            band = COWS.band_for(total)
+            when = start + timedelta(minutes=15 * i)
+            self._assessments.append(
+                AssessmentView(
+                    id=i + 1,
+                    root_id=i + 1,
+                    version=2 if i % 997 == 0 else 1,
+                    episode_id=1,
+                    scale="COWS",
+                    taken_at=when,
+                    recorded_at=when,
+                    recorded_by="bench",
+                    recorded_by_name="Bench",
+                    tz_name="Europe/Berlin",
+                    items=items,
+                    total=total,
+                    band_key=band.key,
+                    band_label=band.label,
+                    pulse_bpm=None,
+                    note="",
+                    late_reason="",
+                    replaces_id=None,
+                    amend_reason="",
+                )
+            )
+        span_hours = int(15 * n / 60)
+        self._doses = []
+        for number, hour in enumerate(range(6, span_hours, 12)):
+            antagonist = hour % 240 == 6
+            self._doses.append(
+                DoseView(
+                    id=number + 1,
+                    episode_id=1,
+                    drug="naltrexone" if antagonist else "clonidine",
+                    drug_label="",
+                    role="antagonist" if antagonist else "comfort",
+                    form="oral",
+                    dose_mg=25 if antagonist else 0.1,
+                    description="naltrexone 25 mg PO" if antagonist else "clonidine 0.1 mg PO",
+                    given_at=start + timedelta(hours=hour),
+                    recorded_at=start + timedelta(hours=hour),
+                    recorded_by="bench",
+                    note="",
+                    warning_reason="",
+                    warnings=(),
+                )
+            )
+        self._vitals = [
+            VitalsView(
+                id=k + 1,
+                episode_id=1,
+                taken_at=start + timedelta(hours=4 * k),
+                recorded_at=start + timedelta(hours=4 * k),
+                recorded_by="bench",
+                pulse_bpm=int(rng.integers(60, 120)),
+                systolic=int(rng.integers(100, 150)),
+                diastolic=int(rng.integers(60, 90)),
+                resp_rate=int(rng.integers(12, 22)),
+                spo2=int(rng.integers(94, 100)),
+                temp_c=float(rng.uniform(36.4, 37.8)),
+                note="",
+            )
+            for k in range(span_hours // 4)
+        ]
+
+    def episode(self, episode_id: int) -> EpisodeDetail:
+        return self._episode
+
+    def assessments(self, episode_id: int) -> list[AssessmentView]:
+        return list(self._assessments)
+
+    def doses(self, episode_id: int) -> list[DoseView]:
+        return list(self._doses)
+
+    def vitals(self, episode_id: int) -> list[VitalsView]:
+        return list(self._vitals)
+
+    def alerts(self, *, include_inactive: bool = False, episode_id: int | None = None) -> list[AlertView]:
+        return []
+
+    def protocol(self) -> Protocol:
+        return DEFAULT_PROTOCOL
+
+
+def _settle(app: QApplication) -> None:
+    for _ in range(3):
+        app.processEvents()
+
+
+def _pan(plot: object, state: dict[str, float]) -> None:
+    """Shift the time range by 1 % (alternately left and right, so the view stays put over the runs)."""
+    (low, high), _y = plot.vb.viewRange()  # type: ignore[attr-defined]
+    shift = (high - low) * 0.01 * state["sign"]
+    state["sign"] = -state["sign"]
+    plot.setXRange(low + shift, high + shift, padding=0)  # type: ignore[attr-defined]
+
+
+def _chart_redraw(
+    app: QApplication, widget: QWidget, plot: object, rect: QRect | None
+) -> Callable[[], object]:
+    """Pan, then paint the chart's area: all the work a pan causes (range change of every linked plot,
+    re-clipping, re-downsampling, labels) plus the repaint of the chart itself. The repaint of the
+    other plots it also schedules is flushed after the timed part (measured by _view_redraw)."""
+    state = {"sign": 1.0}
+
+    def act() -> object:
+        _pan(plot, state)
+        return widget.grab(rect) if rect is not None else widget.grab()
+
+    return act
+
+
+def _view_redraw(app: QApplication, plot: object) -> Callable[[], object]:
+    """Pan, then let Qt repaint everything the pan changed (what the nurse waits for)."""
+    state = {"sign": 1.0}
+
+    def act() -> object:
+        _pan(plot, state)
+        app.processEvents()
+        return None
+
+    return act
+
+
+def _median_between(
+    action: Callable[[], object], after: Callable[[], object], runs: int, warmup: int = 3
+) -> float:
+    """Median time of action(); after() runs between timed runs, untimed."""
+    for _ in range(warmup):
+        action()
+        after()
+    samples = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        action()
+        samples.append((time.perf_counter() - started) * 1000)
+        after()
+    return statistics.median(samples)
+
+
+def measure(runs: int) -> dict[str, dict[str, object]]:
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    assert isinstance(app, QApplication)
+    source = LongStay()
+
+    started = time.perf_counter()
+    view = TrendView(source)  # type: ignore[arg-type]
+    view.resize(*CHART_SIZE)
+    view.show()
+    view.show_episode(1)
+    _settle(app)
+    load_ms = (time.perf_counter() - started) * 1000
+    xs, ys = view.cows_points()
+    assert len(xs) == N_ASSESSMENTS, "every assessment is a point of the line"
+
+    # The trend chart: the COWS plot's area of the view (bands, labels, doses, windows, markers, line).
+    scene_rect: QRectF = view.cows_plot.sceneBoundingRect()
+    chart_rect = view.graphics.mapFromScene(scene_rect).boundingRect()
+    chart_size = (chart_rect.width(), chart_rect.height())
+    view_size = (view.graphics.width(), view.graphics.height())
+
+    def bare_plot(size: tuple[int, int], fast: bool) -> pg.PlotWidget:
+        """Bare pyqtgraph: the same arrays in a plain PlotWidget; fast = the same long-data settings."""
+        widget = pg.PlotWidget()
+        widget.resize(*size)
+        if fast:
+            widget.plot(view.to_view_x(xs), ys, skipFiniteCheck=True)
+            widget.setClipToView(True)
+            widget.setDownsampling(auto=True, mode="peak")
+        else:
+            widget.plot(view.to_view_x(xs), ys)
+        widget.setXRange(*view.cows_plot.vb.viewRange()[0], padding=0)
+        widget.show()
+        return widget
+
+    bare = bare_plot(chart_size, True)
+    plain = bare_plot(chart_size, False)
+    bare_big = bare_plot(view_size, True)
+    _settle(app)
+
+    figures: dict[str, dict[str, object]] = {}
+
+    def record(name: str, what: str, ms: float, baseline: float | None, budgeted: bool) -> None:
+        entry: dict[str, object] = {"what": what, "ms": round(ms, 2)}
+        if baseline is not None:
+            entry["baseline_ms"] = round(baseline, 2)
+            entry["ratio"] = round(ms / baseline, 2)
+        if budgeted:
+            entry["budget_ms"] = BUDGET_MS
+            entry["within_ms_budget"] = ms <= BUDGET_MS
+            if baseline is not None:
+                entry["budget_ratio"] = BUDGET_RATIO
+                entry["within_ratio_budget"] = ms / baseline <= BUDGET_RATIO
+            entry["within_budget"] = entry["within_ms_budget"] and entry.get("within_ratio_budget", True)
+        figures[name] = entry
+
+    def flush() -> None:
+        app.processEvents()
+
+    for label, zoom in (("whole_stay", None), ("last_72h", 72.0)):
+        if zoom is None:
+            view.show_whole_episode()
+        else:
+            view.show_last_hours(zoom)
+        for widget in (bare, plain, bare_big):
+            widget.setXRange(*view.cows_plot.vb.viewRange()[0], padding=0)
+        _settle(app)
+        in_view = "the whole stay (20,000 points)" if zoom is None else "the last 72 h (288 points)"
+        repaint = _median_between(lambda: view.graphics.grab(chart_rect), flush, runs)
+        bare_repaint = _median_between(lambda: bare.grab(), flush, runs)
+        record(
+            f"trend_chart_repaint_{label}",
+            f"repaint of the COWS chart with {in_view} in view, vs bare pyqtgraph of the same size plotting "
+            "the same arrays with clip-to-view and peak downsampling",
+            repaint,
+            bare_repaint,
+            True,
+        )
+        pan = _median_between(_chart_redraw(app, view.graphics, view.cows_plot, chart_rect), flush, runs)
+        bare_pan = _median_between(_chart_redraw(app, bare, bare.getPlotItem(), None), flush, runs)
+        record(
+            f"trend_chart_pan_{label}",
+            f"pan by 1 % with {in_view} in view, then repaint the COWS chart (includes the range change of "
+            "every linked plot: re-clip, re-downsample, labels), vs the same on bare pyqtgraph",
+            pan,
+            bare_pan,
+            True,
+        )
+        whole = _median_between(_view_redraw(app, view.cows_plot), lambda: None, runs)
+        bare_whole = _median_between(_view_redraw(app, bare_big.getPlotItem()), lambda: None, runs)
+        record(
+            f"trend_view_pan_{label}",
+            f"pan by 1 % with {in_view} in view and let Qt repaint the whole trend view ({view_size[0]} x "
+            f"{view_size[1]} px: events, COWS, heat map, five vital-sign plots), vs bare pyqtgraph plotting "
+            "the same arrays in one plot of the same size",
+            whole,
+            bare_whole,
+            True,
+        )
+        if zoom is None:
+            plain_repaint = _median_between(lambda: plain.grab(), flush, runs)
+            record(
+                "bare_default_repaint_whole_stay",
+                "for reference: bare pyqtgraph plotting the 20,000 points with default settings (no "
+                "clip-to-view, no downsampling), chart size",
+                plain_repaint,
+                None,
+                False,
+            )
+    record(
+        "trend_view_load",
+        "for reference: show_episode() of the stay from the stub source",
+        load_ms,
+        None,
+        False,
+    )
+    view.close()
+    for widget in (bare, plain, bare_big):
+        widget.close()
+    return figures
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=25, help="timed runs per figure (median reported)")
+    args = parser.parse_args()
+    figures = measure(args.runs)
+    print(f"Withdrawal monitor benchmarks — median of {args.runs} runs, {platform.platform()}")
+    print(f"Python {platform.python_version()}, PySide6 {PySide6.__version__}, pyqtgraph {pg.__version__}")
+    print()
+    over = 0
+    for name, entry in figures.items():
+        line = f"{name:38s} {entry['ms']:8.2f} ms"
+        if "ratio" in entry:
+            line += f"   bare {entry['baseline_ms']:7.2f} ms   ratio {entry['ratio']:5.2f}"
+        if "within_budget" in entry:
+            ms_verdict = "yes" if entry["within_ms_budget"] else "NO"
+            line += f"   within {BUDGET_MS:g} ms: {ms_verdict}"
+            if "within_ratio_budget" in entry:
+                ratio_verdict = "yes" if entry["within_ratio_budget"] else "NO"
+                line += f", ratio <= {BUDGET_RATIO:g}: {ratio_verdict}"
+            over += not entry["within_budget"]
+        print(line)
+        print(f"    {entry['what']}")
+    RESULTS.write_text(
+        json.dumps(
+            {
+                "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                "runs": args.runs,
+                "environment": {
+                    "platform": platform.platform(),
+                    "python": platform.python_version(),
+                    "pyside6": PySide6.__version__,
+                    "pyqtgraph": pg.__version__,
+                    "qpa": os.environ.get("QT_QPA_PLATFORM", ""),
+                },
+                "figures": figures,
+            },
+            indent=2,
+        )
+        + "\n",
+        encoding="utf-8",
+    )
+    print()
+    print(f"wrote {RESULTS}")
+    print("all budgeted figures within budget" if not over else f"{over} budgeted figure(s) OVER BUDGET")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
