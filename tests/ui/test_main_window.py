@@ -256,3 +256,15 @@ def test_ward_board_and_review_queue_are_one_keystroke_away_and_open_the_episode
     window.actions_by_name["Review queue"].trigger()  # Ctrl+3
     assert window.views.currentWidget() is window.review_panel
     assert window.actions_by_name["Bedside"].shortcut().toString() == "Ctrl+1"
+
+
+def test_trend_view_shows_the_episode_open_at_the_bedside(
+    window: MainWindow, qtbot: QtBot, ward: dict[str, int], service: ClinicalService
+) -> None:
+    window.episodes.select(ward["alex"])
+    window.actions_by_name["Trend"].trigger()  # Ctrl+4
+    assert window.views.currentWidget() is window.trend_view
+    xs, ys = window.trend_view.cows_points()
+    expected = service.assessments(ward["alex"])
+    assert list(ys) == [a.total for a in expected] == [2, 8]
+    assert list(xs) == [a.taken_at.timestamp() for a in expected]

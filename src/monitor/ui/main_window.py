@@ -44,6 +44,7 @@ from monitor.ui.protocol_dialog import ProtocolDialog
 from monitor.ui.readiness import ReadinessPanel
 from monitor.ui.review_panel import ReviewPanel
 from monitor.ui.timefmt import ago, local
+from monitor.ui.trend import TrendView
 from monitor.ui.vitals_dialog import VitalsDialog
 from monitor.ui.ward_board import WardBoard
 
@@ -447,6 +448,8 @@ class MainWindow(QMainWindow):
         self.views.addTab(splitter, self.tr("&Bedside"))
         self.views.addTab(self.ward_board, self.tr("&Ward board"))
         self.views.addTab(self.review_panel, self.tr("Re&view queue"))
+        self.trend_view = TrendView(service)
+        self.views.addTab(self.trend_view, self.tr("&Trend"))
         central_layout.addWidget(self.views, 1)
         self.setCentralWidget(central)
         self.alert_panel = AlertPanel(service, actor)
@@ -518,7 +521,7 @@ class MainWindow(QMainWindow):
                 toolbar.addAction(action)
             self.actions_by_name[text.rstrip("…")] = action
         view_menu = self.menuBar().addMenu(self.tr("&View"))
-        for number, text in enumerate(("Bedside", "Ward board", "Review queue")):
+        for number, text in enumerate(("Bedside", "Ward board", "Review queue", "Trend")):
             action = QAction(self.tr(text), self)
             action.setShortcut(QKeySequence(f"Ctrl+{number + 1}"))
             action.triggered.connect(lambda _checked=False, n=number: self.views.setCurrentIndex(n))
@@ -556,6 +559,9 @@ class MainWindow(QMainWindow):
             self.ward_board.refresh()
         elif current is self.review_panel:
             self.review_panel.refresh()
+        elif current is self.trend_view and self.episode_view.episode is not None:
+            # The trend of the episode open at the bedside; drawn only when looked at (it is the heavy view).
+            self.trend_view.show_episode(self.episode_view.episode.id)
 
     def open_from_overview(self, episode_id: int) -> None:
         """From the ward board or the review queue to the bedside view of that episode."""

@@ -9,17 +9,21 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
+from datetime import timedelta
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+from pyqtgraph.exporters import ImageExporter
 from PySide6.QtWidgets import QApplication, QWidget
 
 from monitor.services import locations
 from monitor.services.demo import seed_demo
+from monitor.services.views import AdmissionRequest, SubstanceInput
 from monitor.ui.admit_dialog import AdmitDialog
 from monitor.ui.cows_form import CowsForm
 from monitor.ui.dialogs import HistoryDialog
+from monitor.ui.dose_dialog import DoseDialog
 from monitor.ui.main_window import MainWindow
 
 
@@ -46,7 +50,43 @@ def take(folder: Path) -> list[Path]:
             window = MainWindow(service, actor, "demo ward (screenshot)")
             window.resize(1366, 768)
             window.episodes.select(episode_ids[0])
+            window.check_alerts()
             written.append(_save(window, folder, "main-window.png"))
+            window.episode_view.tabs.setCurrentIndex(1)
+            written.append(_save(window, folder, "medication-tab.png"))
+            window.episode_view.tabs.setCurrentIndex(0)
+            window.views.setCurrentWidget(window.ward_board)
+            written.append(_save(window, folder, "ward-board.png"))
+            window.views.setCurrentWidget(window.review_panel)
+            written.append(_save(window, folder, "review-queue.png"))
+            window.views.setCurrentWidget(window.trend_view)
+            window.resize(1366, 1000)  # the trend's stacked plots want height; a tall screen shows them all
+            written.append(_save(window, folder, "trend-view.png"))
+            heat_map = ImageExporter(window.trend_view.items_plot)
+            heat_map.parameters()["width"] = 1300
+            heat_map.export(str(folder / "item-heat-map.png"))
+            written.append(folder / "item-heat-map.png")
+            print(f"wrote {folder / 'item-heat-map.png'}")
+            window.resize(1366, 768)
+            window.views.setCurrentIndex(0)
+
+            # A new kratom patient on day 3: what the nurse sees before giving naltrexone.
+            new_id = service.admit(
+                actor,
+                AdmissionRequest(
+                    mrn="K-2001",
+                    name="Riley Invented",
+                    bed="5C",
+                    admitted_at=service.clock.now(),
+                    substances=(
+                        SubstanceInput("kratom", service.clock.now() - timedelta(days=3), "20 g/day", "oral"),
+                    ),
+                ),
+            )
+            dose = DoseDialog(service, actor, service.episode(new_id), drug_key="naltrexone")
+            dose.dose_edit.setText("25")
+            written.append(_save(dose, folder, "dose-dialog.png"))
+            dose.close()
 
             episode = service.episode(episode_ids[0])
             form = CowsForm(service, actor, episode)
