@@ -169,8 +169,17 @@ def test_kratom_day_3_naltrexone_then_cows_rise_raises_one_precipitated_withdraw
     )
     assert evidence["dose"] == "naltrexone 25 mg PO"
     assert alert.sound
-    # The too-soon warning confirmed at the dose is its own alert, about the same dose.
-    assert "3 days after the last kratom use" in the(service.alerts(), "antagonist_too_soon").message
+    # The too-soon warning confirmed at the dose is its own alert, about the same dose, acknowledged
+    # at once by the nurse with the reason she gave (not asked twice): in the history, not on the list.
+    assert by_rule(service.alerts(), "antagonist_too_soon") == []
+    too_soon = the(service.alerts(include_inactive=True), "antagonist_too_soon")
+    assert "3 days after the last kratom use" in too_soon.message
+    assert (too_soon.state, too_soon.acknowledged_by, too_soon.acknowledged_at) == (
+        "acknowledged",
+        "rn.lee",
+        DOSE_AT,
+    )
+    assert too_soon.acknowledge_reason == "rapid induction, Dr Rao"
 
     # 10:30 UTC: COWS 21 updates the same alert with the peak; it does not raise another.
     clock.current = T0 + 90 * MINUTE
@@ -258,12 +267,145 @@ def test_acknowledged_alert_leaves_the_list_and_keeps_who_and_why(
 def test_medium_alert_can_be_acknowledged_without_a_reason(
     service: ClinicalService, nurse: str, episode: int
 ) -> None:
-    service.record_dose(nurse, episode, DoseInput("naltrexone", "oral", 25, T0, warning_reason="urgent"))
-    medium = the(service.alerts(), "no_baseline_assessment")
-    assert medium.priority == "medium"
+    chart_cows(service, nurse, episode, 27, T0)  # moderately severe: the medium severity alert
+    medium = the(service.alerts(), "withdrawal_severity")
+    assert (medium.priority, medium.state) == ("medium", "active")
     assert not medium.sound  # only high alerts sound
     done = service.acknowledge_alert(nurse, medium.id)
     assert (done.state, done.acknowledge_reason, done.acknowledged_by) == ("acknowledged", "", "rn.lee")
+    assert done.acknowledged_at == T0
+    assert by_rule(service.alerts(), "withdrawal_severity") == []
+    [(who, reason, after)] = audit_rows(service, "alert.acknowledge")
+    assert (who, reason, after["state"]) == ("rn.lee", "", "acknowledge")
+
+
+# --- warnings confirmed at the dose are acknowledged with the reason --------------------------------
+
+
+def kratom_day_3(service: ClinicalService, nurse: str) -> int:
+    """Admitted 08:00 UTC, last kratom use 3 days ago (inside the 7-day interval), no COWS yet."""
+    return service.admit(
+        nurse,
+        admission(
+            T0 - HOUR,
+            mrn="K-2001",
+            name="Kim Kratom",
+            bed="4A",
+            substances=(SubstanceInput("kratom", T0 - 3 * DAY),),
+        ),
+    )
+
+
+def test_alerts_of_the_warnings_confirmed_at_the_dose_are_acknowledged_with_the_reason(
+    service: ClinicalService, nurse: str, clock: FakeClock, db_path: Path
+) -> None:
+    episode = kratom_day_3(service, nurse)
+    clock.current = DOSE_AT
+    why = "Rapid induction per Dr Rao"
+    dose = service.record_dose(
+        nurse, episode, DoseInput("naltrexone", "oral", 25, DOSE_AT, warning_reason=f" {why} ")
+    )
+    assert len(dose.warnings) == 2
+
+    # Neither is on the list: the nurse has already made (and given a reason for) this decision.
+    assert service.alerts() == []
+    history = {a.rule: a for a in service.alerts(include_inactive=True)}
+    assert set(history) == {"antagonist_too_soon", "no_baseline_assessment"}
+    for rule, priority in (("antagonist_too_soon", "high"), ("no_baseline_assessment", "medium")):
+        alert = history[rule]
+        assert alert.key == f"{rule}:e{episode}:d{dose.id}"
+        assert (alert.priority, alert.state, alert.raised_at) == (priority, "acknowledged", DOSE_AT)
+        assert (alert.acknowledged_by, alert.acknowledged_at, alert.acknowledge_reason) == (
+            "rn.lee",
+            DOSE_AT,
+            why,
+        )
+        assert alert.message in dose.warnings  # the very words she confirmed
+        assert not alert.sound and not alert.needs_action
+    # Audited as hers, with her reason, once per alert.
+    acknowledgements = audit_rows(service, "alert.acknowledge")
+    assert [(who, reason) for who, reason, _ in acknowledgements] == [("rn.lee", why), ("rn.lee", why)]
+    assert sorted(after["message"] for _, _, after in acknowledgements) == sorted(dose.warnings)
+    assert raw_count(db_path, "alert_events", "kind = 'acknowledge'") == 2
+    # The high one never escalates; acknowledging again changes nothing.
+    clock.current = DOSE_AT + 2 * HOUR
+    service.refresh_alerts()
+    too_soon = history["antagonist_too_soon"]
+    assert (the(service.alerts(include_inactive=True), "antagonist_too_soon").escalated_at) is None
+    assert raw_count(db_path, "alert_events", "kind = 'escalate'") == 0
+    again = service.acknowledge_alert(nurse, too_soon.id, "again")
+    assert (again.acknowledge_reason, again.acknowledged_at) == (why, DOSE_AT)
+    assert raw_count(db_path, "alert_events") == 2
+    # Evaluated as of a time, it was acknowledged from the moment the dose was saved.
+    assert by_rule(service.alerts_as_of(DOSE_AT), "antagonist_too_soon") == []
+    assert the(service.alerts_as_of(DOSE_AT, include_all=True), "antagonist_too_soon").state == (
+        "acknowledged"
+    )
+
+
+def test_a_dose_given_without_warnings_acknowledges_nothing(
+    service: ClinicalService, nurse: str, clock: FakeClock, episode: int, db_path: Path
+) -> None:
+    baseline = chart_cows(service, nurse, episode, 4, T0)
+    clock.current = DOSE_AT
+    # No warning, so a reason typed anyway is not kept and acknowledges nothing.
+    dose = service.record_dose(
+        nurse, episode, DoseInput("naltrexone", "oral", 25, DOSE_AT, warning_reason="just in case")
+    )
+    assert (dose.warnings, dose.warning_reason) == ((), "")
+    assert service.alerts(include_inactive=True) == []
+    # The baseline turns out to be another patient's: the no-baseline alert is raised now, and it is
+    # active, because nobody was ever warned about it.
+    clock.advance(minutes=2)
+    service.mark_entered_in_error(nurse, baseline, "another patient's score")
+    alert = the(service.alerts(), "no_baseline_assessment")
+    assert (alert.state, alert.acknowledged_by, alert.acknowledge_reason) == ("active", "", "")
+    assert raw_count(db_path, "alert_events") == 0
+    assert audit_rows(service, "alert.acknowledge") == []
+
+
+def test_only_the_warning_the_nurse_confirmed_is_acknowledged(
+    service: ClinicalService, nurse: str, clock: FakeClock, db_path: Path
+) -> None:
+    """Warned only that it is too soon (a baseline was there); when the baseline is later entered in
+    error, the no-baseline alert is new information and stays active."""
+    episode = kratom_day_3(service, nurse)
+    baseline = chart_cows(service, nurse, episode, 4, T0)
+    clock.current = DOSE_AT
+    dose = service.record_dose(
+        nurse, episode, DoseInput("naltrexone", "oral", 25, DOSE_AT, warning_reason="rapid induction")
+    )
+    assert len(dose.warnings) == 1 and "kratom" in dose.warnings[0]
+    clock.advance(minutes=2)
+    service.mark_entered_in_error(nurse, baseline, "another patient's score")
+    assert the(service.alerts(include_inactive=True), "antagonist_too_soon").state == "acknowledged"
+    no_baseline = the(service.alerts(), "no_baseline_assessment")
+    assert (no_baseline.state, no_baseline.shown_at) == ("active", DOSE_AT + 2 * MINUTE)
+    assert raw_count(db_path, "alert_events") == 1
+
+
+def test_a_dose_timed_a_few_minutes_ahead_has_its_confirmed_warnings_acknowledged_when_raised(
+    service: ClinicalService, nurse: str, clock: FakeClock, db_path: Path
+) -> None:
+    """A dose time up to 5 min ahead is accepted (clock drift); its alerts are raised only once its
+    time comes, by a later refresh, and are acknowledged then by the nurse who confirmed them."""
+    episode = kratom_day_3(service, nurse)
+    clock.current = DOSE_AT - 3 * MINUTE
+    why = "rapid induction, Dr Rao"
+    service.record_dose(nurse, episode, DoseInput("naltrexone", "oral", 25, DOSE_AT, warning_reason=why))
+    assert service.alerts(include_inactive=True) == []  # not raised before the dose time
+    clock.current = DOSE_AT + MINUTE
+    assert service.refresh_alerts() == []
+    history = service.alerts(include_inactive=True)
+    assert sorted((a.rule, a.state, a.acknowledged_by, a.acknowledge_reason) for a in history) == [
+        ("antagonist_too_soon", "acknowledged", "rn.lee", why),
+        ("no_baseline_assessment", "acknowledged", "rn.lee", why),
+    ]
+    assert {a.acknowledged_at for a in history} == {DOSE_AT + MINUTE}
+    clock.current = DOSE_AT + HOUR
+    service.refresh_alerts()
+    assert raw_count(db_path, "alert_events", "kind = 'escalate'") == 0
+    assert [who for who, _, _ in audit_rows(service, "alert.acknowledge")] == ["rn.lee", "rn.lee"]
 
 
 def test_unknown_alert_is_not_found(service: ClinicalService, nurse: str) -> None:
@@ -347,8 +489,9 @@ def test_snoozing_again_and_again_does_not_put_off_escalation(
 def test_medium_alert_snooze_is_capped_at_60_minutes(
     service: ClinicalService, nurse: str, clock: FakeClock, episode: int
 ) -> None:
-    service.record_dose(nurse, episode, DoseInput("naltrexone", "oral", 25, T0, warning_reason="urgent"))
-    medium = the(service.alerts(), "no_baseline_assessment")
+    chart_cows(service, nurse, episode, 27, T0)  # moderately severe: the medium severity alert
+    medium = the(service.alerts(), "withdrawal_severity")
+    assert medium.priority == "medium"
     with pytest.raises(ValidationError) as info:
         service.snooze_alert(nurse, medium.id, 61)
     assert "medium-priority alert can be snoozed for at most 60 min" in info.value.message
@@ -426,13 +569,21 @@ def test_escalation_is_written_by_any_later_write_not_only_the_timer(
 def test_medium_and_low_alerts_never_escalate(
     service: ClinicalService, nurse: str, clock: FakeClock, episode: int, db_path: Path
 ) -> None:
+    service.record_vitals(nurse, episode, VitalsInput(taken_at=T0, systolic=86, diastolic=58))
     service.record_dose(nurse, episode, DoseInput("naltrexone", "oral", 25, T0, warning_reason="urgent"))
     clock.advance(hours=3)
     views = service.refresh_alerts()
+    assert sorted((v.rule, v.priority, v.state) for v in views) == [
+        ("reassessment_overdue", "medium", "active"),  # +30 min, due 09:30 UTC
+        ("reassessment_overdue", "medium", "active"),  # +2 h, due 11:00 UTC
+        ("vital_signs", "medium", "active"),  # BP 86/58 without clonidine
+    ]
     for view in views:
-        assert view.priority != "high"
         assert (view.escalated_at, view.sound) == (None, False)
-    assert raw_count(db_path, "alert_events") == 0
+    assert raw_count(db_path, "alert_events", "kind = 'escalate'") == 0
+    # The one step is the nurse's: the no-baseline warning she confirmed at the dose, acknowledged.
+    assert raw_count(db_path, "alert_events") == 1
+    assert the(service.alerts(include_inactive=True), "no_baseline_assessment").state == "acknowledged"
 
 
 def test_silence_stops_the_sound_until_the_alert_escalates(
@@ -683,6 +834,67 @@ def test_low_blood_pressure_after_clonidine_is_high_priority(
     assert by_rule(service.alerts(), "vital_signs") == []
 
 
+def test_a_vitals_alert_raised_to_high_escalates_only_after_the_upgrade(
+    service: ClinicalService, nurse: str, clock: FakeClock, episode: int, db_path: Path
+) -> None:
+    """BP 86/58 at 09:00 is medium; the clonidine given at 08:30 is charted at 09:20, which makes it
+    high (hypotension within 6 h of clonidine). The escalation clock starts at 09:20, not 09:00."""
+    service.record_vitals(nurse, episode, VitalsInput(taken_at=T0, systolic=86, diastolic=58))
+    medium = the(service.alerts(), "vital_signs")
+    assert (medium.priority, medium.shown_at, medium.sound) == ("medium", T0, False)
+
+    upgraded_at = T0 + 20 * MINUTE
+    clock.current = upgraded_at
+    service.record_dose(nurse, episode, DoseInput("clonidine", "oral", 0.1, T0 - 30 * MINUTE))
+    high = the(service.alerts(), "vital_signs")
+    assert high.id == medium.id  # the same alert, raised in priority
+    assert (high.priority, high.state, high.shown_at, high.escalated_at, high.sound) == (
+        "high",
+        "active",
+        upgraded_at,
+        None,
+        True,
+    )
+    assert high.message == "BP 86/58 (below 90/60) within 6 h of clonidine 0.1 mg PO at 09:30: hold clonidine"
+    assert raw_count(db_path, "alert_events", "kind = 'escalate'") == 0  # 20 min after 09:00, yet not
+    [(who, reason, after)] = audit_rows(service, "alert.raise_priority")
+    assert (who, reason, after["priority"], after["message"]) == ("system", "", "high", high.message)
+    raised = next(e for e in service.audit_entries() if e.action == "alert.raise_priority")
+    assert json.loads(raised.before_json) == {"priority": "medium"}
+    assert len(audit_rows(service, "alert.raise")) == 1
+
+    clock.current = upgraded_at + 10 * MINUTE - SECOND
+    assert the(service.refresh_alerts(), "vital_signs").state == "active"
+    assert raw_count(db_path, "alert_events", "kind = 'escalate'") == 0
+    clock.current = upgraded_at + 10 * MINUTE  # escalate_after_minutes (10) after the upgrade
+    late = the(service.refresh_alerts(), "vital_signs")
+    assert (late.state, late.escalated_at, late.for_physician) == (
+        "escalated",
+        upgraded_at + 10 * MINUTE,
+        True,
+    )
+    assert raw_count(db_path, "alert_events", "kind = 'escalate'") == 1
+    assert len(audit_rows(service, "alert.raise_priority")) == 1  # raised once, not on every refresh
+
+
+def test_an_acknowledged_medium_alert_raised_to_high_needs_a_new_acknowledgement(
+    service: ClinicalService, nurse: str, clock: FakeClock, episode: int
+) -> None:
+    service.record_vitals(nurse, episode, VitalsInput(taken_at=T0, systolic=86, diastolic=58))
+    clock.current = T0 + 5 * MINUTE
+    medium = the(service.alerts(include_inactive=True), "vital_signs")
+    service.acknowledge_alert(nurse, medium.id, "rechecking BP in 15 min")
+    assert the(service.alerts(include_inactive=True), "vital_signs").state == "acknowledged"
+    clock.current = T0 + 20 * MINUTE  # clonidine given at 08:30 is charted now: hold clonidine
+    service.record_dose(nurse, episode, DoseInput("clonidine", "oral", 0.1, T0 - 30 * MINUTE))
+    high = the(service.alerts(), "vital_signs")
+    assert (high.priority, high.state, high.sound, high.acknowledged_by) == ("high", "active", True, "")
+    with pytest.raises(ValidationError):
+        service.acknowledge_alert(nurse, high.id, "")  # high priority: a reason is required
+    done = service.acknowledge_alert(nurse, high.id, "clonidine held; physician informed")
+    assert (done.state, done.acknowledge_reason) == ("acknowledged", "clonidine held; physician informed")
+
+
 def test_low_blood_pressure_without_clonidine_is_medium_and_low_spo2_is_high(
     service: ClinicalService, nurse: str, episode: int
 ) -> None:
@@ -755,12 +967,23 @@ def test_the_rise_threshold_applies_to_new_data_too(
 @pytest.mark.parametrize(
     ("key", "value", "field", "words"),
     [
-        ("pw_rise", 60, "pw_rise", "outside the allowed range 2-20 points"),
-        ("pw_rise", 1, "pw_rise", "outside the allowed range 2-20 points"),
-        ("pw_rise", 6.5, "pw_rise", "not a whole number; allowed range 2-20 points"),
-        ("pw_raise", 8, "pw_raise", "Unknown protocol setting 'pw_raise'; known settings are pw_rise"),
-        ("severity_high", 20, "severity_high", "must be above the severity alert, medium priority (25"),
-        ("escalate_after_minutes", 0, "escalate_after_minutes", "allowed range 1-60 minutes"),
+        # The field is the setting's label, as the protocol dialog shows it ("Setting" if unknown).
+        ("pw_rise", 60, "Precipitated-withdrawal rise", "outside the allowed range 2-20 points"),
+        ("pw_rise", 1, "Precipitated-withdrawal rise", "outside the allowed range 2-20 points"),
+        ("pw_rise", 6.5, "Precipitated-withdrawal rise", "not a whole number; allowed range 2-20 points"),
+        ("pw_raise", 8, "Setting", "Unknown protocol setting 'pw_raise'; known settings are pw_rise"),
+        (
+            "severity_high",
+            20,
+            "Severity alert, high priority",
+            "must be above the severity alert, medium priority (25",
+        ),
+        (
+            "escalate_after_minutes",
+            0,
+            "Escalate an unacknowledged high-priority alert after",
+            "allowed range 1-60 minutes",
+        ),
     ],
 )
 def test_bad_protocol_values_are_refused_naming_the_range(
@@ -894,8 +1117,8 @@ def test_alerts_are_listed_highest_priority_first_then_newest(
     second = service.admit(nurse, admission(T0 - HOUR, mrn="K-2", name="Ben Two", bed="2"))
     # 04:00 admission: routine COWS overdue at 08:15 (low).
     service.refresh_alerts()
-    # 09:00: naltrexone without a baseline for Ben (medium), SpO2 88 for Ann (high).
-    service.record_dose(nurse, second, DoseInput("naltrexone", "oral", 25, T0, warning_reason="urgent"))
+    # 09:00: COWS 27 for Ben (medium severity alert), SpO2 88 for Ann (high).
+    chart_cows(service, nurse, second, 27, T0)
     service.record_vitals(nurse, first, VitalsInput(taken_at=T0 - 30 * MINUTE, spo2=88))
     # 09:10: SpO2 90 for Ben (high, newer).
     clock.advance(minutes=10)
@@ -905,7 +1128,7 @@ def test_alerts_are_listed_highest_priority_first_then_newest(
     assert [(a.priority, a.mrn, a.rule, a.raised_at) for a in listed] == [
         ("high", "K-2", "vital_signs", T0 + 10 * MINUTE),
         ("high", "K-1", "vital_signs", T0 - 30 * MINUTE),
-        ("medium", "K-2", "no_baseline_assessment", T0),
+        ("medium", "K-2", "withdrawal_severity", T0),
         ("low", "K-1", "routine_assessment_overdue", T0 - 45 * MINUTE),
     ]
     assert [a.priority_rank for a in listed] == [3, 3, 2, 1]

@@ -226,8 +226,10 @@ def test_naltrexone_with_a_reason_is_saved_keeping_warnings_and_reason(
     assert actions(service, "dose.record") == [why]
     record = next(e for e in service.audit_entries() if e.action == "dose.record")
     assert json.loads(record.after_json)["warnings"] == [TOO_SOON_KRATOM, NO_BASELINE]
-    # The warnings the nurse confirmed are now alerts on the list, with the same words.
-    alerts = {a.rule: a for a in service.alerts(episode_id=kratom_episode)}
+    # The warnings the nurse confirmed are alerts with the same words, acknowledged by her with her
+    # reason as the dose is saved: in the history, not on the list (not asked twice).
+    assert service.alerts(episode_id=kratom_episode) == []
+    alerts = {a.rule: a for a in service.alerts(include_inactive=True, episode_id=kratom_episode)}
     assert (alerts["antagonist_too_soon"].priority, alerts["antagonist_too_soon"].message) == (
         "high",
         TOO_SOON_KRATOM,
@@ -236,6 +238,14 @@ def test_naltrexone_with_a_reason_is_saved_keeping_warnings_and_reason(
         "medium",
         NO_BASELINE,
     )
+    for alert in alerts.values():
+        assert (alert.state, alert.acknowledged_by, alert.acknowledged_at, alert.acknowledge_reason) == (
+            "acknowledged",
+            "rn.lee",
+            T0,
+            why,
+        )
+    assert actions(service, "alert.acknowledge") == [why, why]
 
 
 def test_naltrexone_with_a_baseline_and_no_opioid_history_needs_no_reason(
@@ -291,6 +301,99 @@ def test_dose_for_a_discharged_episode_is_a_conflict(
     assert service.doses(episode) == []
 
 
+# --- doses: late charting, admission, discharge ------------------------------------------------------
+
+
+def test_a_dose_charted_more_than_1_hour_late_needs_a_reason_which_is_kept(
+    service: ClinicalService, nurse: str, episode: int, clock: FakeClock, db_path: Path
+) -> None:
+    clock.current = T0 + 3 * HOUR  # 12:00 UTC, charting the clonidine given at 09:00 UTC
+    for reason in ("", "  "):
+        with pytest.raises(ValidationError) as info:
+            service.record_dose(nurse, episode, DoseInput("clonidine", "oral", 0.1, T0, late_reason=reason))
+        assert info.value.field == "Reason for late charting"
+        assert "more than 1 hour after the time it was taken: give a reason" in info.value.message
+    assert service.doses(episode) == []
+    assert raw_count(db_path, "doses") == 0
+
+    why = "Charted from the paper MAR after the fire drill"
+    saved = service.record_dose(
+        nurse, episode, DoseInput("clonidine", "oral", 0.1, T0, late_reason=f" {why} ")
+    )
+    assert (saved.given_at, saved.recorded_at, saved.late_reason) == (T0, T0 + 3 * HOUR, why)
+    assert service.doses(episode) == [saved]
+    assert actions(service, "dose.record") == [why]
+    # Exactly 1 h late is not late (design.md): no reason needed, none kept.
+    on_time = service.record_dose(nurse, episode, DoseInput("ibuprofen", "oral", 400, T0 + 2 * HOUR))
+    assert on_time.late_reason == ""
+
+
+def test_a_late_antagonist_dose_keeps_both_reasons(
+    service: ClinicalService, nurse: str, kratom_episode: int, clock: FakeClock
+) -> None:
+    clock.current = T0 + 2 * HOUR
+    saved = service.record_dose(
+        nurse,
+        kratom_episode,
+        DoseInput("naltrexone", "oral", 25, T0, warning_reason="rapid induction", late_reason="night shift"),
+    )
+    assert (saved.warning_reason, saved.late_reason) == ("rapid induction", "night shift")
+    assert saved.warnings == (TOO_SOON_KRATOM, NO_BASELINE)
+    assert actions(service, "dose.record") == ["rapid induction; night shift"]
+    # The alerts are acknowledged with the reason to give anyway, not the late-charting one.
+    history = service.alerts(include_inactive=True, episode_id=kratom_episode)
+    assert sorted(
+        (a.rule, a.state, a.acknowledge_reason) for a in history if a.key.endswith(f"d{saved.id}")
+    ) == [
+        ("antagonist_too_soon", "acknowledged", "rapid induction"),
+        ("no_baseline_assessment", "acknowledged", "rapid induction"),
+    ]
+
+
+def test_doses_and_vital_signs_more_than_1_hour_before_admission_are_refused(
+    service: ClinicalService, nurse: str, episode: int, db_path: Path
+) -> None:
+    # Admitted at 08:00 UTC; 06:00 UTC is 2 h before the admission: almost certainly a wrong date.
+    before = T0 - 3 * HOUR
+    with pytest.raises(ValidationError) as info:
+        service.record_dose(
+            nurse, episode, DoseInput("clonidine", "oral", 0.1, before, late_reason="from the ambulance")
+        )
+    assert info.value.field == "Time given"
+    assert info.value.message == "Time given is before the admission; check the date."
+    with pytest.raises(ValidationError) as info:
+        service.record_vitals(
+            nurse, episode, VitalsInput(taken_at=before, pulse_bpm=88, late_reason="from the ambulance")
+        )
+    assert info.value.field == "Time taken"
+    assert info.value.message == "Time taken is before the admission; check the date."
+    assert (raw_count(db_path, "doses"), raw_count(db_path, "vitals")) == (0, 0)
+    assert actions(service, "dose.record") == actions(service, "vitals.record") == []
+    # Up to 1 h before the admission is accepted (given on the way in).
+    edge = T0 - 2 * HOUR
+    dose = service.record_dose(
+        nurse, episode, DoseInput("clonidine", "oral", 0.1, edge, late_reason="given in the ambulance")
+    )
+    vitals = service.record_vitals(
+        nurse, episode, VitalsInput(taken_at=edge, pulse_bpm=88, late_reason="ambulance record")
+    )
+    assert (dose.given_at, vitals.taken_at) == (edge, edge)
+
+
+def test_a_substance_report_on_a_discharged_episode_is_a_conflict(
+    service: ClinicalService, nurse: str, kratom_episode: int, clock: FakeClock
+) -> None:
+    clock.advance(hours=1)
+    service.discharge(nurse, kratom_episode, clock.now())
+    before = service.readiness(kratom_episode)
+    with pytest.raises(Conflict) as info:
+        service.record_substance_use(nurse, kratom_episode, SubstanceInput("kratom", T0 - DAY, "2 g", "oral"))
+    assert "discharged" in str(info.value)
+    assert service.readiness(kratom_episode) == before
+    assert [row.last_use_at for row in before] == [T0 - 3 * DAY]
+    assert actions(service, "substance.report") == []
+
+
 # --- doses entered in error ----------------------------------------------------------------------
 
 
@@ -298,9 +401,10 @@ def test_dose_entered_in_error_stays_listed_and_its_alerts_are_withdrawn(
     service: ClinicalService, nurse: str, kratom_episode: int, clock: FakeClock
 ) -> None:
     dose = service.record_dose(nurse, kratom_episode, naltrexone(T0, "rapid induction"))
-    assert {a.rule for a in service.alerts(episode_id=kratom_episode)} == {
-        "antagonist_too_soon",
-        "no_baseline_assessment",
+    assert service.alerts(episode_id=kratom_episode) == []  # acknowledged with the reason at the dose
+    assert {(a.rule, a.state) for a in service.alerts(include_inactive=True, episode_id=kratom_episode)} == {
+        ("antagonist_too_soon", "acknowledged"),
+        ("no_baseline_assessment", "acknowledged"),
     }
     clock.advance(minutes=3)
 

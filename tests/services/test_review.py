@@ -59,7 +59,14 @@ def test_ward_board_rows_have_the_numbers_and_the_worst_comes_first(
     assert [r.patient for r in board] == ["Alex Example", "Sam Sample", "Casey Demo"]
     alex, sam, casey = board
     assert (alex.latest_total, alex.latest_band, alex.change) == (15, "Moderate", 11)
-    assert alex.alerts_high == 2  # precipitated withdrawal and antagonist too soon
+    # precipitated withdrawal; the antagonist-too-soon alert was acknowledged with the reason at the dose
+    assert (alex.alerts_high, alex.alerts_medium) == (1, 0)
+    too_soon = next(a for a in service.alerts(include_inactive=True) if a.rule == "antagonist_too_soon")
+    assert (too_soon.patient, too_soon.state, too_soon.acknowledge_reason) == (
+        "Alex Example",
+        "acknowledged",
+        "induction",
+    )
     assert "COWS 4 -> 15 (+11)" in alex.top_alert
     assert alex.last_antagonist == "naltrexone 25 mg PO"
     assert alex.last_antagonist_at == clock.now() - timedelta(minutes=30)
@@ -85,15 +92,18 @@ def test_review_queue_lists_precipitated_withdrawal_and_unreviewed_episodes(
     service: ClinicalService, ward: dict[str, int], clock: FakeClock
 ) -> None:
     queue = service.review_queue()
-    # the too-soon alert of the dose 30 min ago was never acknowledged: escalated 10 min after it showed
+    # the too-soon alert of the dose 30 min ago was acknowledged with its reason at the dose: it never
+    # escalated, so only the precipitated withdrawal is waiting
     assert [(i.kind, i.patient, i.detail[:10]) for i in queue] == [
-        ("escalated alert", "Alex Example", "Naltrexone"),
         ("precipitated withdrawal", "Alex Example", "COWS 4 -> "),
     ]
-    clock.advance(minutes=11)  # the unacknowledged high alerts escalate after 10 min
+    clock.advance(minutes=11)  # the unacknowledged high alert escalates after 10 min
     service.refresh_alerts()
-    kinds = [(i.kind, i.patient) for i in service.review_queue()]
-    assert kinds == [("escalated alert", "Alex Example"), ("escalated alert", "Alex Example")]
+    queue = service.review_queue()
+    assert [(i.kind, i.patient, i.detail[:10]) for i in queue] == [
+        ("escalated alert", "Alex Example", "COWS 4 -> "),
+    ]
+    assert queue[0].since == clock.now() - timedelta(minutes=1)  # 10 min after the COWS 15 was charted
     clock.advance(hours=24)
     unreviewed = [i for i in service.review_queue() if i.kind == "not reviewed for 24 h"]
     assert sorted(i.patient for i in unreviewed) == ["Alex Example", "Casey Demo", "Sam Sample"]

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QApplication, QDialog, QDialogButtonBox, QWidget
 from pytestqt.qtbot import QtBot
 
 from monitor.services.clinical import ClinicalService
-from monitor.services.views import AlertView, DoseInput
+from monitor.services.views import AlertView, VitalsInput
 from monitor.ui.alerts import AcknowledgeDialog, AlertBar, SnoozeDialog, alert_line
 from monitor.ui.cows_form import CowsForm
 from monitor.ui.dose_dialog import DoseDialog
@@ -299,9 +299,7 @@ def test_double_clicking_an_alert_opens_that_patients_episode(
     window: MainWindow, qtbot: QtBot, service: ClinicalService, nurse: str, clock: FakeClock, alex: int
 ) -> None:
     other = service.admit(nurse, admission(clock.now(), "K-1002", "Jordan Sample", "3A"))
-    service.record_dose(
-        nurse, other, DoseInput("naloxone", "sc", 0.8, clock.now(), warning_reason="Challenge per protocol")
-    )
+    service.record_vitals(nurse, other, VitalsInput(taken_at=clock.now(), spo2=89))  # a high alert
     window.refresh()
     window.episodes.select(alex)
     assert window.current_episode().id == alex  # type: ignore[union-attr]

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDialog,
+    QLabel,
     QLineEdit,
     QTableView,
     QWidget,
@@ -217,6 +218,95 @@ def test_dose_errors_appear_beside_the_field_and_the_form_keeps_its_values(
     assert dialog.isVisible()
 
 
+def test_a_dose_given_more_than_1_hour_ago_needs_a_late_charting_reason(
+    qtbot: QtBot, service: ClinicalService, nurse: str, kratom_day3: int, clock: FakeClock
+) -> None:
+    clock.advance(hours=3)  # admitted at 09:00 UTC, now 12:00 UTC
+    dialog = _dose_dialog(qtbot, service, nurse, kratom_day3)
+    dialog.select_drug("clonidine")
+    qtbot.keyClicks(dialog.dose_edit, "0.1")
+    # given now, or exactly 1 h ago: on time, no late-charting field
+    assert not dialog.late_edit.isVisible()
+    dialog.time_edit.setDateTime(to_qdatetime(clock.now() - timedelta(hours=1)))
+    assert not dialog.late_edit.isVisible()
+    assert dialog.save_button.isEnabled()
+
+    # 2 h ago: the field appears, is required, and is named like the label (mnemonic Alt+L)
+    dialog.time_edit.setDateTime(to_qdatetime(clock.now() - timedelta(hours=2)))
+    assert dialog.late_edit.isVisible()
+    assert dialog.late_edit.accessibleName() == "Reason for late charting"
+    assert dialog.late_message.accessibleName() == "Reason for late charting message"
+    [label] = [w for w in dialog.findChildren(QLabel) if w.buddy() is dialog.late_edit]
+    assert label.text() == "Reason for &late charting"
+    assert dialog.late_edit.placeholderText() == "Required: given more than 1 hour ago"
+    assert dialog.late_message.text() == ""  # nothing said before the nurse tries to save
+    assert not dialog.save_button.isEnabled()
+    qtbot.keyClick(dialog.dose_edit, Qt.Key.Key_Return)  # Enter: not saved, says why, goes to the field
+    assert service.doses(kratom_day3) == []
+    assert dialog.isVisible()
+    assert dialog.focusWidget() is dialog.late_edit
+    assert dialog.late_message.text() == "Give a reason for late charting (given more than 1 hour ago)."
+    assert dialog.status_text() == (
+        "Not saved yet. Give a reason for late charting (given more than 1 hour ago)."
+    )
+
+    # 5 h ago is 2 h before the admission: the service refuses it, beside the time given
+    dialog.time_edit.setDateTime(to_qdatetime(clock.now() - timedelta(hours=5)))
+    qtbot.keyClicks(dialog.late_edit, "Charted from the paper MAR")
+    assert dialog.save_button.isEnabled()
+    qtbot.keyClick(dialog.late_edit, Qt.Key.Key_Return)
+    assert dialog.isVisible() and service.doses(kratom_day3) == []
+    assert dialog.time_message.text() == "Time given is before the admission; check the date."
+    assert dialog.status_text() == "Not saved. Time given is before the admission; check the date."
+    assert dialog.focusWidget() is dialog.time_edit
+
+    # corrected to 2 h ago: saved with the reason, which stays on the dose
+    dialog.time_edit.setDateTime(to_qdatetime(clock.now() - timedelta(hours=2)))
+    assert dialog.time_message.text() == ""
+    assert dialog.late_edit.text() == "Charted from the paper MAR"  # the form kept it
+    qtbot.keyClick(dialog.late_edit, Qt.Key.Key_Return)
+    assert dialog.result() == QDialog.DialogCode.Accepted
+    [dose] = service.doses(kratom_day3)
+    assert (dose.description, dose.given_at, dose.late_reason) == (
+        "clonidine 0.1 mg PO",
+        clock.now() - timedelta(hours=2),
+        "Charted from the paper MAR",
+    )
+    assert dialog.saved == dose
+
+
+def test_the_services_late_charting_refusal_shows_beside_the_late_reason(
+    qtbot: QtBot,
+    service: ClinicalService,
+    nurse: str,
+    kratom_day3: int,
+    clock: FakeClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The service decides with its own clock: if it finds the dose late the form did not, the field
+    appears with the service's words, and an on-time dose passes no late reason."""
+    dialog = _dose_dialog(qtbot, service, nurse, kratom_day3)
+    dialog.select_drug("ondansetron")
+    qtbot.keyClicks(dialog.dose_edit, "4")
+    assert not dialog.late_edit.isVisible()
+    sent: list[DoseInput] = []
+    words = "This is charted more than 1 hour after the time it was taken: give a reason."
+
+    def refuse(_actor: str, _episode: int, entry: DoseInput) -> object:
+        sent.append(entry)
+        raise ValidationError("Reason for late charting", words)
+
+    monkeypatch.setattr(service, "record_dose", refuse)
+    qtbot.keyClick(dialog.dose_edit, Qt.Key.Key_Return)
+    assert sent[0].late_reason == ""
+    assert dialog.late_edit.isVisible()
+    assert dialog.late_message.text() == words
+    assert dialog.focusWidget() is dialog.late_edit
+    assert dialog.isVisible() and dialog.dose_edit.text() == "4"
+    qtbot.keyClicks(dialog.late_edit, "x")
+    assert dialog.late_message.text() == ""  # typing a reason clears the service's message
+
+
 # --- vitals dialog ----------------------------------------------------------------------------------
 
 
@@ -258,6 +348,7 @@ def test_impossible_vital_signs_are_refused_with_the_reason_beside_the_field(
 def test_a_future_time_is_refused_and_a_late_one_needs_a_reason(
     qtbot: QtBot, service: ClinicalService, nurse: str, kratom_day3: int, clock: FakeClock
 ) -> None:
+    clock.advance(hours=2)  # admitted 2 h ago: vital signs taken 2 h ago are from the admission
     dialog = _vitals_dialog(qtbot, service, nurse, kratom_day3)
     qtbot.keyClicks(dialog.edits["pulse_bpm"], "88")
     dialog.time_edit.setDateTime(to_qdatetime(clock.now() + timedelta(minutes=10)))

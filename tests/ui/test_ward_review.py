@@ -36,7 +36,7 @@ def test_board_shows_worst_first_with_numbers_and_shapes(board: WardBoard) -> No
         "Moderate",
         "+11",
     )
-    assert alex[column("Alerts")] == "▲ 2 high"
+    assert alex[column("Alerts")] == "▲ 1 high"  # the too-soon alert was acknowledged at the dose
     assert alex[column("Last antagonist")].startswith("naltrexone 25 mg PO at ")
     assert alex[column("Next due")].startswith("in 90 min")
     assert rows[1][column("Change")] == "-3"
@@ -91,7 +91,12 @@ def test_review_queue_and_sign_off_by_keyboard(
     qtbot.addWidget(panel)
     panel.refresh()
     texts = [panel.model.item(r, 0).text() for r in range(panel.model.rowCount())]
-    assert texts == ["▲ ESCALATED alert", "▲ Precipitated withdrawal"]
+    assert texts == ["▲ Precipitated withdrawal"]
+    clock.advance(minutes=10)  # nobody acknowledged it: escalated
+    service.refresh_alerts()
+    panel.refresh()
+    texts = [panel.model.item(r, 0).text() for r in range(panel.model.rowCount())]
+    assert texts == ["▲ ESCALATED alert"]
     dialog = SignOffDialog(service, physician, ward["alex"])
     qtbot.addWidget(dialog)
     assert not dialog.ok.isEnabled()

@@ -101,7 +101,9 @@ def alert_status(
     shown_at is when the alert first appeared (escalation counts from it, not from a back-charted
     clinical time).
     """
-    past = sorted((e for e in events if e.at <= now), key=lambda e: e.at)
+    # Only what people did since the alert was (last) shown counts: an alert shown again, or raised in
+    # priority (e.g. medium -> high), needs a fresh acknowledgement and sounds again.
+    past = sorted((e for e in events if shown_at <= e.at <= now), key=lambda e: e.at)
     acks = [e for e in past if e.kind is EventKind.ACKNOWLEDGE]
     acknowledged = acks[0] if acks else None
     snoozes = [e for e in past if e.kind is EventKind.SNOOZE]

@@ -18,13 +18,16 @@ from monitor.domain import alert_state
 from monitor.domain import protocol as protocol_module
 from monitor.domain.alert_state import AlertEvent, AlertState, EventKind
 from monitor.domain.protocol import Protocol
-from monitor.domain.rules import RULE_TITLES, Priority, evaluate
+from monitor.domain.rules import RULE_TITLES, Finding, Priority, evaluate
 from monitor.services.base import ServiceBase, clean, require_reason
 from monitor.services.errors import NotFound, ValidationError
 from monitor.services.timeline_builder import build_timeline, current_setting_rows, load_protocol
 from monitor.services.views import AlertView, SettingView
 from monitor.store import audit
-from monitor.store.models import Alert, AlertEventRow, Episode, Patient, ProtocolSetting, User
+from monitor.store.models import Alert, AlertEventRow, Dose, Episode, Patient, ProtocolSetting, User
+
+# The rules a dose is checked against before it is saved (the nurse sees them and gives a reason).
+DOSE_WARNING_RULES = ("antagonist_too_soon", "no_baseline_assessment")
 
 
 class AlertingMixin(ServiceBase):
@@ -69,7 +72,8 @@ class AlertingMixin(ServiceBase):
                 protocol_module.setting_spec(key)
                 Protocol.from_values({**current.values(), key: value})
             except ValueError as exc:
-                raise ValidationError(key, str(exc)) from exc
+                label = next((spec.label for spec in protocol_module.SETTINGS if spec.key == key), "Setting")
+                raise ValidationError(label, str(exc)) from exc
             before = current.values()[key]
             session.add(
                 ProtocolSetting(key=key, value=float(value), set_at=now, set_by_id=user.id, reason=why)
@@ -139,6 +143,7 @@ class AlertingMixin(ServiceBase):
                     patient_id=episode.patient_id,
                     after={"key": key, "priority": finding.priority.label, "message": finding.message},
                 )
+                self._acknowledge_confirmed_warning(session, alert, finding, now)
                 stored[key] = alert
                 continue
             changed = (
@@ -166,6 +171,22 @@ class AlertingMixin(ServiceBase):
                         if protocol_change
                         else "the data supports it again"
                     ),
+                )
+            if int(finding.priority) > alert.priority and alert.withdrawn_at is None:
+                # Raised in priority (e.g. medium -> high): the escalation clock starts now, and the
+                # step is audited, so a high alert never escalates before anyone saw it as high.
+                alert.first_seen_at = now
+                system = system or self._system_user(session)
+                audit.append(
+                    session,
+                    at=now,
+                    user_id=system.id,
+                    action="alert.raise_priority",
+                    entity="alert",
+                    entity_id=alert.id,
+                    patient_id=episode.patient_id,
+                    before={"priority": Priority(alert.priority).label},
+                    after={"priority": finding.priority.label, "message": finding.message},
                 )
             if changed:
                 alert.message, alert.evidence_json = finding.message, evidence
@@ -225,6 +246,24 @@ class AlertingMixin(ServiceBase):
                     after={"escalated_at": status.escalated_at, "for": "physician"},
                     reason=f"high priority, not acknowledged within {protocol.escalate_after_minutes} min",
                 )
+
+    def _acknowledge_confirmed_warning(
+        self, session: Session, alert: Alert, finding: Finding, now: datetime
+    ) -> None:
+        """An alert that says what the nurse was warned about before saving the dose, and gave a reason
+        for, is acknowledged by her with that reason (audited as hers), so the same decision is not
+        asked for twice (domain.md section 6). Done when the alert is first raised: a dose timed a few
+        minutes ahead raises its alerts only when its time comes, after the write that saved it."""
+        if finding.rule not in DOSE_WARNING_RULES:
+            return
+        dose_id = finding.evidence.get("dose_id")
+        dose = session.get(Dose, dose_id) if isinstance(dose_id, int) else None
+        if dose is None or not dose.warning_reason or finding.message not in json.loads(dose.warnings_json):
+            return
+        user = session.get(User, dose.recorded_by_id)
+        assert user is not None
+        view = self._alert_view(session, alert.id, now)
+        self._add_event(session, user, view, EventKind.ACKNOWLEDGE, now, dose.warning_reason, None)
 
     def refresh_alerts(self) -> list[AlertView]:
         """Re-evaluate every open episode now (the GUI's timer calls this so overdue alerts appear by

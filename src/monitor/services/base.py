@@ -93,3 +93,8 @@ class ServiceBase:
 
     def _after_write(self, session: Session, episode_id: int, now: datetime) -> None:
         """Called in the transaction of every clinical write; the alerting mixin re-evaluates there."""
+
+    def _not_before_admission(self, field: str, when: datetime, episode: Episode) -> None:
+        """A clinical time more than 1 h before admission is almost certainly a wrong date."""
+        if when < episode.admitted_at - charting.LATE_CHARTING_AFTER:
+            raise ValidationError(field, f"{field} is before the admission; check the date.")

@@ -202,10 +202,6 @@ def _chart_event(
         service.record_dose(
             nurse, episode_id, DoseInput(event.drug, event.form, event.mg, when, warning_reason=event.reason)
         )
-        # The nurse acknowledges the warnings she has just overridden, with the same reason.
-        for alert in service.alerts(episode_id=episode_id):
-            if alert.rule in ("antagonist_too_soon", "no_baseline_assessment"):
-                service.acknowledge_alert(nurse, alert.id, event.reason)
     else:
         service.record_vitals(
             nurse,

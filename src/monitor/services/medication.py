@@ -85,12 +85,14 @@ class MedicationMixin(ServiceBase):
         now = self.clock.now()
         self._checked_dose(entry)
         given_at = self._checked_time("Time given", entry.given_at, now)
+        late_reason = self._late_reason("Reason for late charting", given_at, now, entry.late_reason)
         entry = DoseInput(entry.drug, entry.form, entry.dose_mg, given_at, entry.note, entry.warning_reason)
         with self.db.write() as session:
             user = self._actor(session, actor)
             episode = self._episode(session, episode_id)
             if episode.discharged_at is not None:
                 raise Conflict("This episode is discharged; doses can no longer be added.")
+            self._not_before_admission("Time given", given_at, episode)
             warnings = self._dose_warnings(session, episode, entry, now)
             reason = clean(entry.warning_reason)
             if warnings and not reason:
@@ -109,7 +111,7 @@ class MedicationMixin(ServiceBase):
                 recorded_by_id=user.id,
                 tz_name=self.zone_name,
                 note=clean(entry.note),
-                late_reason="",
+                late_reason=late_reason,
                 warnings_json=json.dumps([w.message for w in warnings]),
                 warning_reason=reason if warnings else "",
             )
@@ -130,8 +132,10 @@ class MedicationMixin(ServiceBase):
                     "given_at": given_at,
                     "warnings": [w.message for w in warnings],
                 },
-                reason=row.warning_reason,
+                reason="; ".join(r for r in (row.warning_reason, late_reason) if r),
             )
+            # The alerts repeating the warnings confirmed here are acknowledged with the reason when they
+            # are raised (AlertingMixin._acknowledge_confirmed_warning): now, or at a dose time ahead.
             self._after_write(session, episode.id, now)
             return self._dose_views(session, [row])[0]
 
@@ -201,6 +205,7 @@ class MedicationMixin(ServiceBase):
                     note=d.note,
                     warning_reason=d.warning_reason,
                     warnings=tuple(json.loads(d.warnings_json)),
+                    late_reason=d.late_reason,
                     void_reason=void.reason if void else "",
                     voided_by=names.get(void.voided_by_id, "") if void else "",
                     voided_at=void.voided_at if void else None,
@@ -233,6 +238,7 @@ class MedicationMixin(ServiceBase):
             episode = self._episode(session, episode_id)
             if episode.discharged_at is not None:
                 raise Conflict("This episode is discharged; vital signs can no longer be added.")
+            self._not_before_admission("Time taken", taken_at, episode)
             row = Vitals(
                 episode_id=episode.id,
                 taken_at=taken_at,
@@ -344,6 +350,8 @@ class MedicationMixin(ServiceBase):
         with self.db.write() as session:
             user = self._actor(session, actor)
             episode = self._episode(session, episode_id)
+            if episode.discharged_at is not None:
+                raise Conflict("This episode is discharged; substance reports can no longer be added.")
             row = SubstanceUpdate(
                 episode_id=episode.id,
                 substance=use.substance,

@@ -29,11 +29,12 @@ from monitor.store.models import (
 )
 
 
-def current_assessments(session: Session, episode_id: int) -> Sequence[Assessment]:
+def current_assessments(session: Session, episode_id: int, scale: str = "COWS") -> Sequence[Assessment]:
+    """Current, valid assessments of one scale (the rules read COWS totals; another scale must not mix in)."""
     successor = aliased(Assessment)
     return session.scalars(
         select(Assessment)
-        .where(Assessment.episode_id == episode_id)
+        .where(Assessment.episode_id == episode_id, Assessment.scale == scale)
         .where(~select(successor.id).where(successor.replaces_id == Assessment.id).exists())
         .where(
             ~select(AssessmentVoid.assessment_id)

@@ -163,6 +163,7 @@ class DoseInput:
     given_at: datetime
     note: str = ""
     warning_reason: str = ""
+    late_reason: str = ""
 
 
 @dataclass(frozen=True)
@@ -181,6 +182,7 @@ class DoseView:
     note: str
     warning_reason: str
     warnings: tuple[str, ...]  # what the rules said before it was saved
+    late_reason: str = ""
     void_reason: str = ""
     voided_by: str = ""
     voided_at: datetime | None = None

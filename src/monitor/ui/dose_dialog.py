@@ -6,7 +6,8 @@ error. Before a naltrexone or naloxone dose is saved the nurse sees, live, what 
 (too soon after opioid use, no baseline COWS; issue 3), each with its priority in words and a shape.
 With warnings the dose needs a "Reason to give anyway" and the Save button says "Give anyway": the
 clinician decides, nothing blocks a dose given with a reason (domain.md section 3: rapid induction
-deliberately doses inside the interval).
+deliberately doses inside the interval). A dose charted more than 1 h after the time given needs a
+"Reason for late charting", as an assessment or vital signs do (design.md, Data rules).
 """
 
 from __future__ import annotations
@@ -71,6 +72,7 @@ F_MEDICINE = "Medicine"
 F_FORM = "Form"
 F_DOSE = "Dose (mg)"
 F_TIME = "Time given"
+F_LATE = "Reason for late charting"
 F_NOTE = "Note"
 F_REASON = "Reason to give anyway"
 
@@ -162,6 +164,12 @@ class DoseDialog(QDialog):
         self.time_edit.setDateTime(timefmt.to_qdatetime(now))
         self.time_message = self._add_field(self.tr("&Time given"), self.time_edit)
 
+        # Shown (and required) only when the time given is more than 1 h before now.
+        self.late_edit = QLineEdit(self)
+        self.late_edit.setMaxLength(_MAX_REASON)
+        self.late_edit.setPlaceholderText(self.tr("Required: given more than 1 hour ago"))
+        self.late_message = self._add_field(self.tr("Reason for &late charting"), self.late_edit)
+
         self.note_edit = QLineEdit(self)
         self.note_edit.setMaxLength(_MAX_REASON)
         self.note_edit.setPlaceholderText(self.tr("Optional"))
@@ -216,6 +224,7 @@ class DoseDialog(QDialog):
         self.form_combo.currentIndexChanged.connect(lambda _i: self._input_changed(F_FORM))
         self.dose_edit.textChanged.connect(lambda _t: self._input_changed(F_DOSE))
         self.time_edit.dateTimeChanged.connect(lambda _t: self._input_changed(F_TIME))
+        self.late_edit.textChanged.connect(lambda _t: self._late_changed())
         self.note_edit.textChanged.connect(lambda _t: self._input_changed(F_NOTE))
         self.reason_edit.textChanged.connect(lambda _t: self._reason_changed())
         self.save_button.clicked.connect(self._try_save)
@@ -345,6 +354,11 @@ class DoseDialog(QDialog):
         self.status_label.clear()
         self._refresh()
 
+    def _late_changed(self) -> None:
+        self._service_errors.pop(F_LATE, None)
+        self.status_label.clear()
+        self._refresh()
+
     def _reason_changed(self) -> None:
         self._service_errors.pop(F_REASON, None)
         self.status_label.clear()
@@ -374,6 +388,7 @@ class DoseDialog(QDialog):
         if key is None or form is None or mg is None:
             return None
         reason = self.reason_edit.text().strip() if self._reason_visible() else ""
+        late = self._time_verdict() is charting.TimeVerdict.LATE
         return DoseInput(
             drug=key,
             form=form,
@@ -381,6 +396,7 @@ class DoseDialog(QDialog):
             given_at=self.given_at(),
             note=self.note_edit.text().strip(),
             warning_reason=reason,
+            late_reason=self.late_edit.text().strip() if late else "",
         )
 
     def _update_preview(self) -> None:
@@ -400,6 +416,9 @@ class DoseDialog(QDialog):
     def _reason_visible(self) -> bool:
         return bool(self.warnings) or F_REASON in self._service_errors
 
+    def _late_visible(self) -> bool:
+        return self._time_verdict() is charting.TimeVerdict.LATE or F_LATE in self._service_errors
+
     def _local_problems(self) -> dict[str, str]:
         problems: dict[str, str] = {}
         if self.drug_key() is None:
@@ -409,8 +428,11 @@ class DoseDialog(QDialog):
         _mg, mg_problem = self._dose_mg()
         if mg_problem:
             problems[F_DOSE] = mg_problem
-        if self._time_verdict() is charting.TimeVerdict.IN_FUTURE:
+        verdict = self._time_verdict()
+        if verdict is charting.TimeVerdict.IN_FUTURE:
             problems[F_TIME] = self.tr("More than 5 minutes in the future: not allowed. Correct the time.")
+        if verdict is charting.TimeVerdict.LATE and not self.late_edit.text().strip():
+            problems[F_LATE] = self.tr("Give a reason for late charting (given more than 1 hour ago).")
         if self._reason_visible() and not self.reason_edit.text().strip():
             problems[F_REASON] = self.tr("Give a reason to give this dose despite the warnings.")
         return problems
@@ -421,6 +443,7 @@ class DoseDialog(QDialog):
             F_FORM: self.form_combo,
             F_DOSE: self.dose_edit,
             F_TIME: self.time_edit,
+            F_LATE: self.late_edit,
             F_REASON: self.reason_edit,
         }
         problems = self._local_problems()
@@ -433,6 +456,7 @@ class DoseDialog(QDialog):
             # An empty dose is not an error until the nurse tries to save: say nothing yet.
             F_DOSE: "" if not self.dose_edit.text().strip() and not self._tried else problems.get(F_DOSE, ""),
             F_TIME: problems.get(F_TIME, ""),
+            F_LATE: problems.get(F_LATE, "") if self._tried else "",
             F_MEDICINE: problems.get(F_MEDICINE, "") if self._tried else "",
             F_FORM: problems.get(F_FORM, "") if self._tried else "",
             F_REASON: problems.get(F_REASON, "") if self._tried else "",
@@ -446,6 +470,7 @@ class DoseDialog(QDialog):
             F_FORM: self.form_message,
             F_DOSE: self.dose_message,
             F_TIME: self.time_message,
+            F_LATE: self.late_message,
             F_NOTE: self.note_message,
             F_REASON: self.reason_message,
         }
@@ -453,6 +478,7 @@ class DoseDialog(QDialog):
             label.setText(shown[field])
             layout = self._reason_form if field == F_REASON else self._form
             layout.setRowVisible(label, bool(shown[field]))
+        self._form.setRowVisible(self.late_edit, self._late_visible())
 
         antagonist = self.is_antagonist()
         self.warnings_box.setVisible(antagonist)
@@ -543,6 +569,7 @@ class DoseDialog(QDialog):
                 F_FORM: self.form_combo,
                 F_DOSE: self.dose_edit,
                 F_TIME: self.time_edit,
+                F_LATE: self.late_edit,
                 F_NOTE: self.note_edit,
                 F_REASON: self.reason_edit,
             }.get(exc.field)
