@@ -19,7 +19,7 @@ from monitor.domain import protocol as protocol_module
 from monitor.domain.alert_state import AlertEvent, AlertState, EventKind
 from monitor.domain.protocol import Protocol
 from monitor.domain.rules import RULE_TITLES, Finding, Priority, evaluate
-from monitor.services.base import ServiceBase, clean, require_reason
+from monitor.services.base import ServiceBase, clean, require_reason, usernames
 from monitor.services.errors import NotFound, ValidationError
 from monitor.services.timeline_builder import build_timeline, current_setting_rows, load_protocol
 from monitor.services.views import AlertView, SettingView
@@ -40,7 +40,7 @@ class AlertingMixin(ServiceBase):
     def protocol_settings(self) -> list[SettingView]:
         with self.db.read() as session:
             rows = current_setting_rows(session)
-            names = _usernames(session, [r.set_by_id for r in rows.values()])
+            names = usernames(session, [r.set_by_id for r in rows.values()])
             views = []
             for spec in protocol_module.SETTINGS:
                 row = rows.get(spec.key)
@@ -499,12 +499,3 @@ def _view(
         silenced=status.silenced,
         sound=status.sound,
     )
-
-
-def _usernames(session: Session, ids: list[int]) -> dict[int, str]:
-    wanted = set(ids)
-    if not wanted:
-        return {}
-    return {
-        uid: name for uid, name in session.execute(select(User.id, User.username).where(User.id.in_(wanted)))
-    }

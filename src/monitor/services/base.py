@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
 
 from sqlalchemy import select
@@ -10,8 +11,9 @@ from sqlalchemy.orm import Session
 from monitor.domain import charting
 from monitor.services.clock import Clock, SystemClock, workstation_zone_name
 from monitor.services.errors import NotFound, ServiceError, ValidationError
+from monitor.store import audit
 from monitor.store.database import Database
-from monitor.store.models import Episode, User
+from monitor.store.models import Base, Episode, User
 
 MAX_REASON = 2000
 SYSTEM_USERNAME = "system"
@@ -29,6 +31,15 @@ def require_reason(field: str, reason: str | None, what: str) -> str:
     if len(cleaned) > MAX_REASON:
         raise ValidationError(field, f"The reason is too long (at most {MAX_REASON} characters).")
     return cleaned
+
+
+def usernames(session: Session, ids: Iterable[int | None]) -> dict[int, str]:
+    """User names by id, in one query (views show who recorded what)."""
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return {}
+    query = select(User.id, User.username).where(User.id.in_(wanted))
+    return {user_id: name for user_id, name in session.execute(query)}
 
 
 class ServiceBase:
@@ -90,6 +101,34 @@ class ServiceBase:
         if len(cleaned) > MAX_REASON:
             raise ValidationError(field, f"The reason is too long (at most {MAX_REASON} characters).")
         return cleaned
+
+    def _record_void(
+        self,
+        session: Session,
+        user: User,
+        episode: Episode,
+        void_row: Base,
+        entity: str,
+        record_id: int,
+        reason: str,
+        now: datetime,
+    ) -> None:
+        """Mark a record entered in error: the void row (who, when, why), its audit row, re-evaluation."""
+        session.add(void_row)
+        audit.append(
+            session,
+            at=now,
+            user_id=user.id,
+            action=f"{entity}.entered_in_error",
+            entity=entity,
+            entity_id=record_id,
+            patient_id=episode.patient_id,
+            before={"entered_in_error": False},
+            after={"entered_in_error": True},
+            reason=reason,
+        )
+        session.flush()
+        self._after_write(session, episode.id, now)
 
     def _after_write(self, session: Session, episode_id: int, now: datetime) -> None:
         """Called in the transaction of every clinical write; the alerting mixin re-evaluates there."""

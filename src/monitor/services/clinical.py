@@ -8,7 +8,7 @@ updated or deleted: an amendment is a new version linked to the one it replaces.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, aliased, selectinload
 
 from monitor.domain import charting, scales, substances
 from monitor.services.alerting import AlertingMixin
-from monitor.services.base import ServiceBase, clean, require_reason
+from monitor.services.base import ServiceBase, clean, require_reason, usernames
 from monitor.services.errors import Conflict, NotFound, ValidationError
 from monitor.services.importing import ImportingMixin
 from monitor.services.medication import MedicationMixin
@@ -336,21 +336,8 @@ class ClinicalService(AlertingMixin, ReviewMixin, MedicationMixin, ImportingMixi
                 raise NotFound(f"Assessment {assessment_id} does not exist.")
             self._require_current(session, row, "mark entered in error")
             episode = self._episode(session, row.episode_id)
-            session.add(AssessmentVoid(assessment_id=row.id, voided_at=now, voided_by_id=user.id, reason=why))
-            audit.append(
-                session,
-                at=now,
-                user_id=user.id,
-                action="assessment.entered_in_error",
-                entity="assessment",
-                entity_id=row.id,
-                patient_id=episode.patient_id,
-                before={"entered_in_error": False},
-                after={"entered_in_error": True},
-                reason=why,
-            )
-            session.flush()
-            self._after_write(session, row.episode_id, now)
+            void = AssessmentVoid(assessment_id=row.id, voided_at=now, voided_by_id=user.id, reason=why)
+            self._record_void(session, user, episode, void, "assessment", row.id, why, now)
             return self._assessment_views(session, [row])[0]
 
     # --- queries ----------------------------------------------------------------------------------
@@ -393,7 +380,7 @@ class ClinicalService(AlertingMixin, ReviewMixin, MedicationMixin, ImportingMixi
             )
             if episode is None:
                 raise NotFound(f"Episode {episode_id} does not exist.")
-            names = _usernames(session, [episode.admitted_by_id, episode.discharged_by_id])
+            names = usernames(session, [episode.admitted_by_id, episode.discharged_by_id])
             patient = episode.patient
             return EpisodeDetail(
                 id=episode.id,
@@ -533,7 +520,7 @@ class ClinicalService(AlertingMixin, ReviewMixin, MedicationMixin, ImportingMixi
     def _require_current(self, session: Session, row: Assessment, what: str) -> None:
         successor = session.scalar(select(Assessment).where(Assessment.replaces_id == row.id))
         if successor is not None:
-            who = _usernames(session, [successor.recorded_by_id]).get(successor.recorded_by_id, "")
+            who = usernames(session, [successor.recorded_by_id]).get(successor.recorded_by_id, "")
             raise Conflict(
                 f"Cannot {what}: this version was already amended by {who} "
                 f"(recorded {successor.recorded_at:%Y-%m-%d %H:%M} UTC). Open the current version."
@@ -654,14 +641,6 @@ def _user_view(user: User) -> UserView:
         active=user.active,
         is_workstation_default=user.is_workstation_default,
     )
-
-
-def _usernames(session: Session, ids: Iterable[int | None]) -> dict[int, str]:
-    wanted = {i for i in ids if i is not None}
-    if not wanted:
-        return {}
-    query = select(User.id, User.username).where(User.id.in_(wanted))
-    return {user_id: name for user_id, name in session.execute(query)}
 
 
 def _substance_view(use: SubstanceUse) -> SubstanceView:

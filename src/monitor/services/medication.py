@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from monitor.domain import medications, plausibility, substances
 from monitor.domain.rules import is_antagonist, preview_dose
 from monitor.domain.timeline import DoseRecord
-from monitor.services.base import ServiceBase, clean, require_reason
+from monitor.services.base import ServiceBase, clean, require_reason, usernames
 from monitor.services.errors import Conflict, NotFound, ValidationError
 from monitor.services.timeline_builder import build_timeline, last_uses, load_protocol, valid_doses
 from monitor.services.views import (
@@ -30,7 +30,7 @@ from monitor.services.views import (
     WarningView,
 )
 from monitor.store import audit
-from monitor.store.models import Dose, DoseVoid, Episode, SubstanceUpdate, User, Vitals, VitalsVoid
+from monitor.store.models import Dose, DoseVoid, Episode, SubstanceUpdate, Vitals, VitalsVoid
 
 # The form's labels, used as ValidationError.field so the UI can show the message beside the field.
 VITAL_FIELDS = {
@@ -157,21 +157,8 @@ class MedicationMixin(ServiceBase):
             if session.get(DoseVoid, dose_id) is not None:
                 raise Conflict("This dose is already marked entered in error.")
             episode = self._episode(session, row.episode_id)
-            session.add(DoseVoid(dose_id=row.id, voided_at=now, voided_by_id=user.id, reason=why))
-            audit.append(
-                session,
-                at=now,
-                user_id=user.id,
-                action="dose.entered_in_error",
-                entity="dose",
-                entity_id=row.id,
-                patient_id=episode.patient_id,
-                before={"entered_in_error": False},
-                after={"entered_in_error": True},
-                reason=why,
-            )
-            session.flush()
-            self._after_write(session, episode.id, now)
+            void = DoseVoid(dose_id=row.id, voided_at=now, voided_by_id=user.id, reason=why)
+            self._record_void(session, user, episode, void, "dose", row.id, why, now)
             return self._dose_views(session, [row])[0]
 
     def _dose_views(self, session: Session, rows: Sequence[Dose]) -> list[DoseView]:
@@ -182,7 +169,7 @@ class MedicationMixin(ServiceBase):
             v.dose_id: v
             for v in session.scalars(select(DoseVoid).where(DoseVoid.dose_id.in_([d.id for d in doses])))
         }
-        names = _usernames(
+        names = usernames(
             session, [d.recorded_by_id for d in doses] + [v.voided_by_id for v in voids.values()]
         )
         views = []
@@ -288,21 +275,8 @@ class MedicationMixin(ServiceBase):
             if session.get(VitalsVoid, vitals_id) is not None:
                 raise Conflict("These vital signs are already marked entered in error.")
             episode = self._episode(session, row.episode_id)
-            session.add(VitalsVoid(vitals_id=row.id, voided_at=now, voided_by_id=user.id, reason=why))
-            audit.append(
-                session,
-                at=now,
-                user_id=user.id,
-                action="vitals.entered_in_error",
-                entity="vitals",
-                entity_id=row.id,
-                patient_id=episode.patient_id,
-                before={"entered_in_error": False},
-                after={"entered_in_error": True},
-                reason=why,
-            )
-            session.flush()
-            self._after_write(session, episode.id, now)
+            void = VitalsVoid(vitals_id=row.id, voided_at=now, voided_by_id=user.id, reason=why)
+            self._record_void(session, user, episode, void, "vitals", row.id, why, now)
             return self._vitals_views(session, [row])[0]
 
     def _vitals_views(self, session: Session, rows: list[Vitals]) -> list[VitalsView]:
@@ -312,7 +286,7 @@ class MedicationMixin(ServiceBase):
             v.vitals_id: v
             for v in session.scalars(select(VitalsVoid).where(VitalsVoid.vitals_id.in_([r.id for r in rows])))
         }
-        names = _usernames(session, [r.recorded_by_id for r in rows])
+        names = usernames(session, [r.recorded_by_id for r in rows])
         return [
             VitalsView(
                 id=r.id,
@@ -418,12 +392,3 @@ def _readiness_row(
         interval_days=days,
         clear_at=last + timedelta(days=days),
     )
-
-
-def _usernames(session: Session, ids: list[int]) -> dict[int, str]:
-    wanted = set(ids)
-    if not wanted:
-        return {}
-    return {
-        uid: name for uid, name in session.execute(select(User.id, User.username).where(User.id.in_(wanted)))
-    }
