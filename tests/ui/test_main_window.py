@@ -26,6 +26,7 @@ from monitor.ui import errors as ui_errors
 from monitor.ui.admit_dialog import AdmitDialog
 from monitor.ui.dialogs import ReasonDialog
 from monitor.ui.main_window import MainWindow
+from monitor.ui.timefmt import to_qdatetime
 from tests.conftest import FakeClock
 from tests.helpers import admission, cows
 
@@ -268,3 +269,43 @@ def test_trend_view_shows_the_episode_open_at_the_bedside(
     expected = service.assessments(ward["alex"])
     assert list(ys) == [a.total for a in expected] == [2, 8]
     assert list(xs) == [a.taken_at.timestamp() for a in expected]
+
+
+def test_a_substance_use_reported_during_the_stay_moves_the_readiness_clock(
+    window: MainWindow, qtbot: QtBot, ward: dict[str, int], service: ClinicalService, clock: FakeClock
+) -> None:
+    from monitor.ui.dialogs import SubstanceReportDialog
+
+    window.episodes.select(ward["alex"])
+    [before] = service.readiness(ward["alex"])
+    assert before.elapsed == timedelta(days=2, hours=4, minutes=10)
+
+    def report(dialog: QWidget) -> None:
+        assert isinstance(dialog, SubstanceReportDialog)
+        assert dialog.substance.currentData() == "heroin"  # the list starts with the opioids
+        dialog.substance.setCurrentIndex(dialog.substance.findData("kratom"))
+        dialog.last_use.setDateTime(to_qdatetime(clock.now() - timedelta(hours=20)))
+        qtbot.keyClicks(dialog.amount, "10 g")
+        dialog.save_button.click()
+
+    when_dialog_opens(report)
+    window.actions_by_name["Report substance use"].trigger()  # Ctrl+U
+    [after] = service.readiness(ward["alex"])
+    assert (after.substance, after.elapsed, after.ready) == ("kratom", timedelta(hours=20), False)
+    assert after.clear_at == clock.now() - timedelta(hours=20) + timedelta(days=7)
+    assert [e.action for e in service.audit_entries() if e.action == "substance.report"] == [
+        "substance.report"
+    ]
+
+
+def test_a_substance_report_with_a_future_time_is_refused_in_the_dialog(
+    qtbot: QtBot, service: ClinicalService, nurse: str, ward: dict[str, int], clock: FakeClock
+) -> None:
+    from monitor.ui.dialogs import SubstanceReportDialog
+
+    dialog = SubstanceReportDialog(service, nurse, ward["alex"])
+    qtbot.addWidget(dialog)
+    dialog.last_use.setDateTime(to_qdatetime(clock.now() + timedelta(hours=2)))
+    dialog.save_button.click()
+    assert "more than 5 minutes in the future" in dialog.message.text()
+    assert len(service.readiness(ward["alex"])) == 1

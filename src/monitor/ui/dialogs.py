@@ -6,6 +6,7 @@ from datetime import datetime
 from itertools import pairwise
 
 from PySide6.QtWidgets import (
+    QComboBox,
     QDateTimeEdit,
     QDialog,
     QDialogButtonBox,
@@ -20,7 +21,10 @@ from PySide6.QtWidgets import (
 )
 
 from monitor.domain.scales import COWS
-from monitor.services.views import AssessmentView
+from monitor.domain.substances import ROUTES, SUBSTANCES
+from monitor.services.clinical import ClinicalService
+from monitor.services.views import AssessmentView, SubstanceInput
+from monitor.ui.errors import describe
 from monitor.ui.timefmt import from_qdatetime, local, to_qdatetime
 
 
@@ -160,3 +164,69 @@ def _describe_changes(versions: list[AssessmentView]) -> str:
             + f". Reason: {after.amend_reason}"
         )
     return "\n".join(lines) or "Original version; never amended."
+
+
+class SubstanceReportDialog(QDialog):
+    """A use of a substance reported during the stay (it moves the readiness clock for naltrexone)."""
+
+    def __init__(
+        self, service: ClinicalService, actor: str, episode_id: int, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.service = service
+        self.actor = actor
+        self.episode_id = episode_id
+        self.setWindowTitle(self.tr("Report substance use"))
+        layout = QVBoxLayout(self)
+        form = QFormLayout()
+        self.substance = QComboBox()
+        for known in SUBSTANCES:
+            self.substance.addItem(known.label + (" (opioid)" if known.is_opioid else ""), known.key)
+        self.last_use = QDateTimeEdit(to_qdatetime(service.clock.now()))
+        self.last_use.setDisplayFormat("yyyy-MM-dd HH:mm")
+        self.last_use.setCalendarPopup(True)
+        self.amount = QLineEdit()
+        self.amount.setPlaceholderText(self.tr("e.g. 20 g"))
+        self.route = QComboBox()
+        self.route.addItem("", "")
+        for name in ROUTES:
+            self.route.addItem(self.tr(name), name)
+        for text, widget in (
+            ("Substance", self.substance),
+            ("Last use", self.last_use),
+            ("Amount", self.amount),
+            ("Route", self.route),
+        ):
+            _named(widget, text)
+            caption = QLabel(self.tr(text))
+            caption.setBuddy(widget)
+            form.addRow(caption, widget)
+        layout.addLayout(form)
+        self.message = QLabel("")
+        self.message.setWordWrap(True)
+        _named(self.message, "Message")
+        layout.addWidget(self.message)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        self.save_button = buttons.button(QDialogButtonBox.StandardButton.Ok)
+        self.save_button.setText(self.tr("Save"))
+        _named(self.save_button, "Save")
+        _named(buttons.button(QDialogButtonBox.StandardButton.Cancel), "Cancel")
+        buttons.accepted.connect(self._save)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+
+    def _save(self) -> None:
+        report = SubstanceInput(
+            substance=str(self.substance.currentData()),
+            last_use_at=from_qdatetime(self.last_use.dateTime()),
+            amount=self.amount.text(),
+            route=str(self.route.currentData() or ""),
+        )
+        try:
+            self.service.record_substance_use(self.actor, self.episode_id, report)
+        except Exception as exc:  # shown in words; the form keeps what was entered
+            self.message.setText(describe(exc))
+            return
+        self.accept()

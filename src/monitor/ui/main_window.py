@@ -37,7 +37,7 @@ from monitor.services.views import (
 from monitor.ui.admit_dialog import AdmitDialog
 from monitor.ui.alerts import AlertBar, AlertPanel
 from monitor.ui.cows_form import CowsForm
-from monitor.ui.dialogs import DischargeDialog, HistoryDialog, ReasonDialog
+from monitor.ui.dialogs import DischargeDialog, HistoryDialog, ReasonDialog, SubstanceReportDialog
 from monitor.ui.dose_dialog import DoseDialog
 from monitor.ui.errors import describe, show_error
 from monitor.ui.protocol_dialog import ProtocolDialog
@@ -506,6 +506,7 @@ class MainWindow(QMainWindow):
             ("History…", "Ctrl+H", self.show_history),
             ("Amend…", "Ctrl+E", self.amend_selected),
             ("Entered in error…", "", self.void_selected),
+            ("Report substance use…", "Ctrl+U", self.report_substance),
             ("Discharge…", "Ctrl+D", self.discharge),
             ("Refresh", "F5", self.refresh),
             ("Quit", "Ctrl+Q", self.close),
@@ -731,6 +732,15 @@ class MainWindow(QMainWindow):
         except Exception as exc:
             show_error(self, self.tr("Not marked"), exc)
         self.refresh()
+
+    def report_substance(self) -> None:
+        """A use disclosed during the stay: the readiness panel and the too-soon rule take it into account."""
+        episode = self._open_or_say()
+        if episode is None:
+            return
+        if SubstanceReportDialog(self.service, self.actor, episode.id, self).exec():
+            self.open_episode(episode.id)
+            self.check_alerts()
 
     def discharge(self) -> None:
         episode = self.current_episode()
