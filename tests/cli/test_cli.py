@@ -82,3 +82,22 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
         main(["--version"])
     assert exit_info.value.code == 0
     assert "withdrawal monitor 0.1.0" in capsys.readouterr().out
+
+
+def test_a_closed_pipe_ends_quietly(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`monitor alerts --json | head`: the reader goes away; no traceback, exit 0."""
+    db = tmp_path / "demo.sqlite"
+    main(["--db", str(db), "demo", "--no-gui"])
+    capsys.readouterr()
+
+    class ClosedPipe:
+        def write(self, _text: str) -> int:
+            raise BrokenPipeError(32, "Broken pipe")
+
+        def flush(self) -> None:
+            raise BrokenPipeError(32, "Broken pipe")
+
+    monkeypatch.setattr("sys.stdout", ClosedPipe())
+    assert main(["--db", str(db), "episodes", "--json"]) == 0

@@ -309,3 +309,13 @@ def test_a_substance_report_with_a_future_time_is_refused_in_the_dialog(
     dialog.save_button.click()
     assert "more than 5 minutes in the future" in dialog.message.text()
     assert len(service.readiness(ward["alex"])) == 1
+
+
+def test_opening_a_patient_from_the_alert_list_goes_to_the_bedside_view(
+    window: MainWindow, ward: dict[str, int], service: ClinicalService
+) -> None:
+    window.episodes.select(ward["alex"])
+    window.actions_by_name["Trend"].trigger()
+    window.open_alert_episode(ward["jordan"])  # what a double-click in the alert list does
+    assert window.views.currentIndex() == 0
+    assert window.current_episode() is not None and window.current_episode().name == "Jordan Sample"

@@ -6,8 +6,10 @@ Exit codes: 0 done, 2 bad input or a database problem (a plain message on stderr
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -87,6 +89,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # The reader went away (e.g. `monitor alerts --json | head`): point stdout at /dev/null so the
+        # interpreter's final flush does not print a traceback, and end quietly (Python's documented way).
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
 
 
 def _acting_user(service: ClinicalService, requested: str | None) -> str:

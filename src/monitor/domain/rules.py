@@ -461,7 +461,7 @@ def _routine_assessment_overdue(ctx: _Context) -> list[Finding]:
     # The routine clock starts at admission; an assessment charted before admission does not restart it.
     assessments = [a for a in tl.assessments if a.taken_at >= tl.admitted_at]
     anchors: list[tuple[str, datetime, ScoredAssessment | None]] = [("admission", tl.admitted_at, None)]
-    anchors += [(f"a{a.id}", a.taken_at, a) for a in assessments]
+    anchors += [(f"a{a.identity}", a.taken_at, a) for a in assessments]
     findings: list[Finding] = []
     for position, (part, anchor_at, anchor) in enumerate(anchors):
         due = anchor_at + p.routine_interval
@@ -547,7 +547,7 @@ def _withdrawal_severity(ctx: _Context) -> list[Finding]:
             findings.append(
                 ctx.finding(
                     "withdrawal_severity",
-                    (f"a{assessment.id}", level),
+                    (f"a{assessment.identity}", level),
                     priority,
                     assessment.taken_at,
                     message,

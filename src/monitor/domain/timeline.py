@@ -41,6 +41,13 @@ class ScoredAssessment:
     total: int
     items: Mapping[str, int] = field(default_factory=dict, hash=False)
     recorded_by: str = ""
+    # The first version's id when this is an amendment: alert keys use it, so correcting an assessment
+    # never raises its alerts again under a new identity.
+    root_id: int | None = None
+
+    @property
+    def identity(self) -> int:
+        return self.root_id if self.root_id is not None else self.id
 
     def __post_init__(self) -> None:
         _require_aware(self.taken_at, "taken_at")

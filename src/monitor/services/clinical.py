@@ -298,6 +298,7 @@ class ClinicalService(AlertingMixin, ReviewMixin, MedicationMixin, ImportingMixi
                 raise NotFound(f"Assessment {assessment_id} does not exist.")
             self._require_current(session, old, "amend")
             episode = self._episode(session, old.episode_id)
+            self._not_before_admission("Time taken", taken_at, episode)
             row = self._insert_assessment(
                 session,
                 user,

@@ -361,14 +361,16 @@ class MedicationMixin(ServiceBase):
             self._episode(session, episode_id)
             protocol = load_protocol(session)
             rows: list[ReadinessRow] = []
-            for use in last_uses(session, episode_id):
-                known = substances.substance(use.substance)
-                if known.opioid_action is None or use.last_use_at is None:
+            latest: dict[str, datetime] = {}
+            for use in last_uses(session, episode_id):  # oldest first: the newest per substance wins
+                if use.last_use_at is not None:
+                    latest[use.substance] = use.last_use_at
+            for key, last_use_at in latest.items():
+                known = substances.substance(key)
+                if known.opioid_action is None:
                     continue
                 days = protocol.opioid_free_days(known.opioid_action)
-                rows.append(
-                    _readiness_row(use.substance, known.label, "reported use", use.last_use_at, days, now)
-                )
+                rows.append(_readiness_row(key, known.label, "reported use", last_use_at, days, now))
             agonists: dict[str, Dose] = {}
             for dose in valid_doses(session, episode_id):
                 if medications.drug(dose.drug).role is medications.DrugRole.AGONIST and dose.given_at <= now:

@@ -64,20 +64,21 @@ def valid_vitals(session: Session, episode_id: int) -> Sequence[Vitals]:
 
 
 def last_uses(session: Session, episode_id: int) -> list[LastUse]:
-    """The latest known last use of each substance: admission history and later reports together."""
-    latest: dict[str, LastUse] = {}
-    reported = [
+    """Every reported use (admission history and later reports), oldest first.
+
+    All of them, not only the newest per substance: the too-soon rule needs the latest use BEFORE each
+    dose, and a use reported after a dose must not hide the one that came before it.
+    """
+    reported = {
         (u.substance, u.last_use_at)
         for u in session.scalars(select(SubstanceUse).where(SubstanceUse.episode_id == episode_id))
-    ] + [
+    } | {
         (u.substance, u.last_use_at)
         for u in session.scalars(select(SubstanceUpdate).where(SubstanceUpdate.episode_id == episode_id))
-    ]
-    for substance, when in reported:
-        known = latest.get(substance)
-        if known is None or (when is not None and (known.last_use_at is None or when > known.last_use_at)):
-            latest[substance] = LastUse(substance, when)
-    return list(latest.values())
+    }
+    known = sorted((when, key) for key, when in reported if when is not None)
+    unknown = sorted(key for key, when in reported if when is None and not any(k == key for _, k in known))
+    return [LastUse(key, when) for when, key in known] + [LastUse(key, None) for key in unknown]
 
 
 def build_timeline(session: Session, episode: Episode) -> Timeline:
@@ -93,7 +94,9 @@ def build_timeline(session: Session, episode: Episode) -> Timeline:
         discharged_at=episode.discharged_at,
         tz_name=episode.tz_name,
         assessments=tuple(
-            ScoredAssessment(id=a.id, taken_at=a.taken_at, total=a.total, items=items[a.id])
+            ScoredAssessment(
+                id=a.id, taken_at=a.taken_at, total=a.total, items=items[a.id], root_id=a.root_id
+            )
             for a in assessments
         ),
         doses=tuple(

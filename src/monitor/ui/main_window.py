@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from functools import partial
 
-from PySide6.QtCore import QModelIndex, QSortFilterProxyModel, Qt, QTimer, Signal
+from PySide6.QtCore import QModelIndex, QSignalBlocker, QSortFilterProxyModel, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QBrush, QColor, QFont, QKeySequence, QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 from monitor.domain.medications import FORM_ABBREVIATIONS, format_mg
 from monitor.services.clinical import ClinicalService
 from monitor.services.views import (
+    AlertView,
     AssessmentView,
     DoseView,
     EpisodeDetail,
@@ -131,7 +132,9 @@ class EpisodeList(QWidget):
                 row[3].setData(episode.latest_total, Qt.ItemDataRole.UserRole)
             self.model.appendRow(row)
         if selected is not None:
-            self.select(selected)
+            # Re-selecting after a reload is not the user opening the episode: no second load.
+            with QSignalBlocker(self.table.selectionModel()):
+                self.select(selected)
 
     def selected_id(self) -> int | None:
         index = self.table.currentIndex()
@@ -475,9 +478,9 @@ class MainWindow(QMainWindow):
         view.void_button.clicked.connect(self.void_selected)
         view.discharge_button.clicked.connect(self.discharge)
         view.table.doubleClicked.connect(lambda _i: self.show_history())
-        self.alert_bar.changed.connect(self.check_alerts)
+        self.alert_bar.changed.connect(self.show_alerts)
         self.alert_bar.show_all_requested.connect(self.show_alert_list)
-        self.alert_panel.changed.connect(self.check_alerts)
+        self.alert_panel.changed.connect(self.show_alerts)
         self.alert_panel.open_episode.connect(self.open_alert_episode)
         self.ward_board.opened.connect(self.open_from_overview)
         self.review_panel.opened.connect(self.open_from_overview)
@@ -491,6 +494,7 @@ class MainWindow(QMainWindow):
         self.alert_timer.setInterval(self.alert_interval_ms)
         self.alert_timer.timeout.connect(self.check_alerts)
         self.refresh()
+        self.check_alerts()
         self.alert_timer.start()
         self.ward_board.poll.start()
 
@@ -550,7 +554,7 @@ class MainWindow(QMainWindow):
                 self.open_episode(current.id)
         except Exception as exc:
             show_error(self, self.tr("Could not load the ward"), exc)
-        self.check_alerts()
+        self.show_alerts()
         self._refresh_overview()
 
     def _refresh_overview(self) -> None:
@@ -573,10 +577,18 @@ class MainWindow(QMainWindow):
     def check_alerts(self) -> None:
         """The alert tick: re-evaluate every open episode now, then show the bar and the list.
 
-        Called by the timer every alert_interval_ms and after every write; a test calls it directly.
+        Called at start and by the timer every alert_interval_ms; a test calls it directly.
         """
+        self._show_alerts(self.service.refresh_alerts)
+
+    def show_alerts(self) -> None:
+        """After a write: the service re-evaluated the changed episode in the same transaction, so
+        reading the alerts is enough (no second evaluation of the whole ward on the GUI thread)."""
+        self._show_alerts(self.service.alerts)
+
+    def _show_alerts(self, load: Callable[[], list[AlertView]]) -> None:
         try:
-            alerts = self.service.refresh_alerts()
+            alerts = load()
         except Exception as exc:
             # The bar must never go quietly blank: it says the alerts could not be checked.
             self.alert_bar.top_label.setText(
@@ -608,8 +620,8 @@ class MainWindow(QMainWindow):
         self.episode_view.tabs.setCurrentIndex(tab)
 
     def open_alert_episode(self, episode_id: int) -> None:
-        self.episodes.select(episode_id)
-        self.open_episode(episode_id)
+        # Always to the bedside view, so the next action (Ctrl+R ...) is on the patient on screen.
+        self.open_from_overview(episode_id)
 
     def current_episode(self) -> EpisodeDetail | None:
         return self.episode_view.episode
