@@ -11,6 +11,9 @@ from typing import Any
 import pytest
 
 from monitor.cli.main import main
+from monitor.services.clinical import ClinicalService
+from monitor.services.views import AssessmentInput
+from monitor.store.database import open_database
 from tests.io.test_episode_json import EXAMPLE
 
 
@@ -221,3 +224,76 @@ def test_bad_time_is_bad_input(tmp_path: Path, capsys: pytest.CaptureFixture[str
 def test_missing_file_is_bad_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run(capsys, "--db", str(tmp_path / "w.sqlite"), "import", str(tmp_path / "nope.json"))
     assert code == 2 and "nope.json: cannot be read" in err
+
+
+def service_on(db: Path) -> ClinicalService:
+    """The services on the database the command wrote (system clock, like the command)."""
+    return ClinicalService(open_database(path=db), zone_name="Europe/Berlin")
+
+
+def test_import_twice_after_entered_in_error_and_amendment_adds_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db, f = tmp_path / "w.sqlite", write(tmp_path / "alex.json", kratom_day3_file())
+    assert run(capsys, "--db", str(db), "import", str(f))[0] == 0
+    service = service_on(db)
+    try:
+        actor = service.ensure_workstation_user().username
+        [episode] = service.open_episodes()
+        baseline, rise = service.assessments(episode.id)
+        service.mark_entered_in_error(actor, rise.id, "charted on the wrong patient")
+        items: dict[str, int | None] = {**baseline.items, "yawning": 1}
+        amended = AssessmentInput(baseline.taken_at, items, pulse_bpm=baseline.pulse_bpm)
+        service.amend_assessment(actor, baseline.id, amended, "yawning missed")
+        before = counts(db)
+        code, out, err = run(capsys, "--db", str(db), "import", str(f))
+        assert (code, err) == (0, "")
+        assert "added 0 assessment(s), 0 dose(s), 0 vital sign set(s); 4 record(s) already present" in out
+        assert counts(db) == before
+        current = service.assessments(episode.id, include_entered_in_error=False)
+        assert [(a.version, a.items["yawning"]) for a in current] == [(2, 1)]
+    finally:
+        service.db.dispose()
+
+
+def test_import_audits_each_record_with_the_importing_user(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = tmp_path / "w.sqlite"
+    f = write(tmp_path / "a.json", kratom_day3_file())
+    assert run(capsys, "--db", str(db), "--user", "rn.admin", "import", str(f))[0] == 0
+    with sqlite3.connect(db) as raw:
+        rows = raw.execute(
+            "SELECT a.action, u.username, a.patient_id FROM audit_log a JOIN users u ON u.id = a.user_id "
+            "WHERE a.action IN ('assessment.record', 'dose.record', 'vitals.record', 'user.create', "
+            "'episode.import') ORDER BY a.id"
+        ).fetchall()
+    actions = [r[0] for r in rows]
+    assert actions.count("assessment.record") == 2
+    assert actions.count("dose.record") == 1 and actions.count("vitals.record") == 1
+    assert ("user.create", "rn.admin") in [(r[0], r[1]) for r in rows]  # rn.lee, created by the import
+    assert {r[1] for r in rows} == {"rn.admin"}
+    assert all(r[2] is not None for r in rows if r[0] != "user.create")
+
+
+def test_alerts_all_keeps_an_alert_withdrawn_by_an_entered_in_error_cows(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = tmp_path / "w.sqlite"
+    run(capsys, "--db", str(db), "import", str(write(tmp_path / "a.json", kratom_day3_file())))
+    service = service_on(db)
+    try:
+        actor = service.ensure_workstation_user().username
+        [episode] = service.open_episodes()
+        rise = service.assessments(episode.id)[1]
+        pw = next(a for a in service.alerts(include_inactive=True) if a.rule == "precipitated_withdrawal")
+        voided = service.mark_entered_in_error(actor, rise.id, "another patient's score")
+    finally:
+        service.db.dispose()
+    _, out, _ = run(capsys, "--db", str(db), "alerts", "--json")
+    assert "precipitated_withdrawal" not in {a["rule"] for a in json.loads(out)}
+    _, out, _ = run(capsys, "--db", str(db), "alerts", "--all", "--json")
+    [gone] = [a for a in json.loads(out) if a["rule"] == "precipitated_withdrawal"]
+    assert voided.voided_at is not None
+    assert (gone["state"], gone["message"], gone["evidence"]["rise"]) == ("resolved", pw.message, 13)
+    assert gone["resolved_at"] == voided.voided_at.isoformat().replace("+00:00", "Z")

@@ -742,6 +742,28 @@ def test_rise_cows_entered_in_error_withdraws_the_precipitated_alert(
     assert pw_alert(service).escalated_at is None
 
 
+def test_alerts_as_of_with_all_keeps_a_withdrawn_alert_as_resolved(
+    service: ClinicalService, nurse: str, clock: FakeClock, scenario: Scenario
+) -> None:
+    alert = the(service.alerts(), PW)
+    clock.advance(minutes=1)
+    withdrawn_at = clock.now()
+    service.mark_entered_in_error(nurse, scenario.rise_id, "another patient's score")
+    clock.advance(minutes=5)
+    assert by_rule(service.alerts_as_of(clock.now()), PW) == []
+    gone = the(service.alerts_as_of(clock.now(), include_all=True), PW)
+    assert (gone.id, gone.key, gone.state, gone.resolved_at) == (
+        alert.id,
+        alert.key,
+        "resolved",
+        withdrawn_at,
+    )
+    assert (gone.message, gone.evidence, gone.raised_at) == (alert.message, alert.evidence, alert.raised_at)
+    assert not gone.sound and not gone.needs_action
+    # Before it was first shown it is not part of the history yet.
+    assert by_rule(service.alerts_as_of(RISE_AT - MINUTE, include_all=True), PW) == []
+
+
 def test_withdrawn_alert_raised_again_by_new_data_is_the_same_alert_shown_anew(
     service: ClinicalService, nurse: str, clock: FakeClock, scenario: Scenario, db_path: Path
 ) -> None:

@@ -6,6 +6,7 @@ defaults declared in the domain.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
@@ -315,7 +316,11 @@ class AlertingMixin(ServiceBase):
         self, at: datetime, *, mrn: str | None = None, include_all: bool = False
     ) -> list[AlertView]:
         """Evaluate as of a past or present time without writing: records after `at` are ignored, and
-        only what people did up to `at` counts (for scripted checks and `monitor alerts --at`)."""
+        only what people did up to `at` counts (for scripted checks and `monitor alerts --at`).
+
+        include_all: every alert ever raised with its state (`monitor alerts --all`), so also the stored
+        alerts the data no longer supports (e.g. their COWS was entered in error), shown by `at`, as
+        resolved when they were withdrawn, with the message and evidence they were raised with."""
         with self.db.read() as session:
             query = select(Episode, Patient).join(Patient, Patient.id == Episode.patient_id)
             query = query.where(Episode.admitted_at <= at)
@@ -355,6 +360,21 @@ class AlertingMixin(ServiceBase):
                             alert, episode, patient, events.get(known.id, []) if known else [], protocol, at
                         )
                     )
+                if include_all:
+                    current = {f.key for f in findings}
+                    for key, gone in stored.items():
+                        if key in current or gone.first_seen_at > at or gone.raised_at > at:
+                            continue
+                        view = _view(gone, episode, patient, events.get(gone.id, []), protocol, at)
+                        views.append(
+                            dataclasses.replace(
+                                view,
+                                state=AlertState.RESOLVED.value,
+                                resolved_at=gone.withdrawn_at or gone.resolved_at,
+                                snoozed_until=None,
+                                sound=False,
+                            )
+                        )
                 session.expunge_all()
         if not include_all:
             views = [v for v in views if v.state not in ("acknowledged", "resolved")]

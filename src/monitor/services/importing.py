@@ -4,6 +4,12 @@ Every record of every episode is written in one transaction; the first problem r
 with a message naming the record and the field. Records already present (same patient, same admission,
 same clinical time and content) are skipped, so importing the same file twice adds nothing; the same
 time with different content is refused rather than guessed at.
+
+"Present" means any version ever recorded: an amended (superseded) or entered-in-error record with the
+file's content counts, so a re-import neither brings back what was entered in error nor is refused
+after an amendment. Only a current, valid record with other content at that time refuses the import.
+Every inserted record (and every account created for an unknown author) gets its own audit row, by
+the importing user, with the record's values.
 """
 
 from __future__ import annotations
@@ -11,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Generic, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -19,20 +26,24 @@ from monitor.domain import charting, scales
 from monitor.io.episode_json import EpisodeRecord
 from monitor.services.base import ServiceBase
 from monitor.services.errors import ServiceError, ValidationError
-from monitor.services.timeline_builder import current_assessments
 from monitor.store import audit
 from monitor.store.models import (
     Assessment,
     AssessmentItem,
+    AssessmentVoid,
     Dose,
+    DoseVoid,
     Episode,
     Patient,
     SubstanceUse,
     User,
     Vitals,
+    VitalsVoid,
 )
 
 IMPORT_NOTE = "imported from an episode file"
+
+_Content = TypeVar("_Content")
 
 
 class ImportRefused(ValidationError):
@@ -75,6 +86,7 @@ class ImportingMixin(ServiceBase):
             for record in records:
                 episode = self._import_one(session, user, record, now, report, create_unknown_users)
                 touched.append(episode)
+            patients = {e.patient_id for e in touched}
             audit.append(
                 session,
                 at=now,
@@ -82,6 +94,8 @@ class ImportingMixin(ServiceBase):
                 action="episode.import",
                 entity="import",
                 entity_id=None,
+                # one patient (e.g. a file of one episode): the import shows in that patient's audit
+                patient_id=next(iter(patients)) if len(patients) == 1 else None,
                 after={"source": source, "episodes": [e.id for e in touched], "summary": report.summary()},
             )
             session.flush()
@@ -90,7 +104,14 @@ class ImportingMixin(ServiceBase):
         return report
 
     def _author(
-        self, session: Session, name: str, where: str, now: datetime, report: ImportReport, create: bool
+        self,
+        session: Session,
+        actor: User,
+        name: str,
+        where: str,
+        now: datetime,
+        report: ImportReport,
+        create: bool,
     ) -> User:
         user = session.scalar(select(User).where(User.username == name))
         if user is not None:
@@ -108,6 +129,22 @@ class ImportingMixin(ServiceBase):
         )
         session.add(user)
         session.flush()
+        audit.append(
+            session,
+            at=now,
+            user_id=actor.id,
+            action="user.create",
+            entity="user",
+            entity_id=user.id,
+            reason=IMPORT_NOTE,
+            after={
+                "username": user.username,
+                "display_name": user.display_name,
+                "role": user.role,
+                "active": user.active,
+                "workstation_default": user.is_workstation_default,
+            },
+        )
         report.users_created.append(name)
         return user
 
@@ -205,9 +242,9 @@ class ImportingMixin(ServiceBase):
             report.episodes_created += 1
         else:
             report.episodes_matched += 1
-        self._import_assessments(session, episode, record, now, report, create_users)
-        self._import_doses(session, episode, record, now, report, create_users)
-        self._import_vitals(session, episode, record, now, report, create_users)
+        self._import_assessments(session, actor, episode, record, now, report, create_users)
+        self._import_doses(session, actor, episode, record, now, report, create_users)
+        self._import_vitals(session, actor, episode, record, now, report, create_users)
         if record.discharged_at is not None and episode.discharged_at is None:
             self._not_future(record.discharged_at, f"{where}episode.discharged_at", now)
             episode.discharged_at = record.discharged_at
@@ -234,32 +271,44 @@ class ImportingMixin(ServiceBase):
     def _import_assessments(
         self,
         session: Session,
+        actor: User,
         episode: Episode,
         record: EpisodeRecord,
         now: datetime,
         report: ImportReport,
         create_users: bool,
     ) -> None:
-        existing: dict[tuple[str, datetime], Assessment] = {
-            (a.scale, a.taken_at): a for a in current_assessments(session, episode.id)
-        }
-        items_of: dict[int, dict[str, int]] = {}
-        if existing:
-            ids = [a.id for a in existing.values()]
+        # Every version ever recorded at each (scale, time): amended and entered-in-error ones too.
+        rows = session.scalars(select(Assessment).where(Assessment.episode_id == episode.id)).all()
+        ids = [a.id for a in rows]
+        items_of: dict[int, dict[str, int]] = {i: {} for i in ids}
+        # Not current: amended since (another version replaces it) or entered in error.
+        not_current = {a.replaces_id for a in rows if a.replaces_id is not None}
+        if ids:
             for item in session.scalars(select(AssessmentItem).where(AssessmentItem.assessment_id.in_(ids))):
-                items_of.setdefault(item.assessment_id, {})[item.item_key] = item.value
+                items_of[item.assessment_id][item.item_key] = item.value
+            not_current.update(
+                session.scalars(
+                    select(AssessmentVoid.assessment_id).where(AssessmentVoid.assessment_id.in_(ids))
+                )
+            )
+        versions: dict[tuple[str, datetime], list[_Version[tuple[dict[str, int], int | None]]]] = {}
+        for stored in rows:
+            versions.setdefault((stored.scale, stored.taken_at), []).append(
+                _Version((items_of[stored.id], stored.pulse_bpm), stored.id not in not_current)
+            )
         for number, a in enumerate(record.assessments):
             where = f"{_prefix(record)}assessments[{number}]"
             self._not_future(a.taken_at, f"{where}.taken_at", now)
-            known = existing.get((a.scale, a.taken_at))
-            if known is not None:
-                if items_of.get(known.id) == dict(a.items) and known.pulse_bpm == a.pulse_bpm:
-                    report.skipped += 1
-                    continue
+            known = versions.setdefault((a.scale, a.taken_at), [])
+            if any(v.content == (dict(a.items), a.pulse_bpm) for v in known):
+                report.skipped += 1
+                continue
+            if any(v.current for v in known):
                 raise ImportRefused(
                     "taken_at", f"{where}.taken_at: a different {a.scale} at this time is already recorded"
                 )
-            author = self._author(session, a.by, f"{where}.by", now, report, create_users)
+            author = self._author(session, actor, a.by, f"{where}.by", now, report, create_users)
             result = scales.score(scales.SCALES[a.scale], a.items)
             if result.total is None:  # the parser already requires every item; this guards the invariant
                 raise ServiceError(f"{where}: incomplete assessment")
@@ -283,35 +332,66 @@ class ImportingMixin(ServiceBase):
             session.flush()
             for key, value in result.answers.items():
                 session.add(AssessmentItem(assessment_id=row.id, item_key=key, value=value))
-            existing[(a.scale, a.taken_at)] = row
-            items_of[row.id] = dict(result.answers)
+            audit.append(
+                session,
+                at=now,
+                user_id=actor.id,
+                action="assessment.record",
+                entity="assessment",
+                entity_id=row.id,
+                patient_id=episode.patient_id,
+                reason=IMPORT_NOTE,
+                after={
+                    "id": row.id,
+                    "scale": row.scale,
+                    "taken_at": row.taken_at,
+                    "total": row.total,
+                    "pulse_bpm": row.pulse_bpm,
+                    "note": row.note,
+                    "version": row.version,
+                    "items": dict(result.answers),
+                    "recorded_by": author.username,
+                },
+            )
+            known.append(_Version((dict(result.answers), a.pulse_bpm), True))
             report.assessments += 1
 
     def _import_doses(
         self,
         session: Session,
+        actor: User,
         episode: Episode,
         record: EpisodeRecord,
         now: datetime,
         report: ImportReport,
         create_users: bool,
     ) -> None:
-        existing = {
-            (d.drug, d.form, d.given_at): d
-            for d in session.scalars(select(Dose).where(Dose.episode_id == episode.id))
-        }
+        # Every dose ever recorded at each (drug, form, time), entered-in-error ones too.
+        voided = set(
+            session.scalars(
+                select(DoseVoid.dose_id)
+                .join(Dose, Dose.id == DoseVoid.dose_id)
+                .where(Dose.episode_id == episode.id)
+            ).all()
+        )
+        versions: dict[tuple[str, str, datetime], list[_Version[float]]] = {}
+        for dose in session.scalars(select(Dose).where(Dose.episode_id == episode.id).order_by(Dose.id)):
+            versions.setdefault((dose.drug, dose.form, dose.given_at), []).append(
+                _Version(dose.dose_mg, dose.id not in voided)
+            )
         for number, d in enumerate(record.doses):
             where = f"{_prefix(record)}doses[{number}]"
             self._not_future(d.given_at, f"{where}.given_at", now)
-            known = existing.get((d.drug, d.form, d.given_at))
-            if known is not None:
-                if abs(known.dose_mg - d.dose_mg) < 1e-9:
-                    report.skipped += 1
-                    continue
+            known = versions.setdefault((d.drug, d.form, d.given_at), [])
+            if any(abs(v.content - d.dose_mg) < 1e-9 for v in known):
+                report.skipped += 1
+                continue
+            current = next((v for v in known if v.current), None)
+            if current is not None:
                 raise ImportRefused(
-                    "dose_mg", f"{where}.dose_mg: {known.dose_mg:g} mg is already recorded at this time"
+                    "dose_mg", f"{where}.dose_mg: {current.content:g} mg is already recorded at this time"
                 )
-            author = self._author(session, d.by, f"{where}.by", now, report, create_users)
+            author = self._author(session, actor, d.by, f"{where}.by", now, report, create_users)
             row = Dose(
                 episode_id=episode.id,
                 drug=d.drug,
@@ -328,41 +408,62 @@ class ImportingMixin(ServiceBase):
             )
             session.add(row)
             session.flush()
-            existing[(d.drug, d.form, d.given_at)] = row
+            audit.append(
+                session,
+                at=now,
+                user_id=actor.id,
+                action="dose.record",
+                entity="dose",
+                entity_id=row.id,
+                patient_id=episode.patient_id,
+                reason=IMPORT_NOTE,
+                after={
+                    "drug": row.drug,
+                    "form": row.form,
+                    "dose_mg": row.dose_mg,
+                    "given_at": row.given_at,
+                    "warnings": [],
+                    "recorded_by": author.username,
+                },
+            )
+            known.append(_Version(row.dose_mg, True))
             report.doses += 1
 
     def _import_vitals(
         self,
         session: Session,
+        actor: User,
         episode: Episode,
         record: EpisodeRecord,
         now: datetime,
         report: ImportReport,
         create_users: bool,
     ) -> None:
-        existing = {
-            v.taken_at: v for v in session.scalars(select(Vitals).where(Vitals.episode_id == episode.id))
-        }
+        # Every set of vital signs ever recorded at each time, entered-in-error ones too.
+        voided = set(
+            session.scalars(
+                select(VitalsVoid.vitals_id)
+                .join(Vitals, Vitals.id == VitalsVoid.vitals_id)
+                .where(Vitals.episode_id == episode.id)
+            ).all()
+        )
+        versions: dict[datetime, list[_Version[_VitalValues]]] = {}
+        for row in session.scalars(select(Vitals).where(Vitals.episode_id == episode.id).order_by(Vitals.id)):
+            values = (row.pulse_bpm, row.systolic, row.diastolic, row.resp_rate, row.spo2, row.temp_c)
+            versions.setdefault(row.taken_at, []).append(_Version(values, row.id not in voided))
         for number, v in enumerate(record.vitals):
             where = f"{_prefix(record)}vitals[{number}]"
             self._not_future(v.taken_at, f"{where}.taken_at", now)
             values = (v.pulse_bpm, v.systolic, v.diastolic, v.resp_rate, v.spo2, v.temp_c)
-            known = existing.get(v.taken_at)
-            if known is not None:
-                if (
-                    known.pulse_bpm,
-                    known.systolic,
-                    known.diastolic,
-                    known.resp_rate,
-                    known.spo2,
-                    known.temp_c,
-                ) == values:
-                    report.skipped += 1
-                    continue
+            known = versions.setdefault(v.taken_at, [])
+            if any(k.content == values for k in known):
+                report.skipped += 1
+                continue
+            if any(k.current for k in known):
                 raise ImportRefused(
                     "taken_at", f"{where}.taken_at: different vital signs at this time are recorded"
                 )
-            author = self._author(session, v.by, f"{where}.by", now, report, create_users)
+            author = self._author(session, actor, v.by, f"{where}.by", now, report, create_users)
             row = Vitals(
                 episode_id=episode.id,
                 taken_at=v.taken_at,
@@ -380,8 +481,40 @@ class ImportingMixin(ServiceBase):
             )
             session.add(row)
             session.flush()
-            existing[v.taken_at] = row
+            audit.append(
+                session,
+                at=now,
+                user_id=actor.id,
+                action="vitals.record",
+                entity="vitals",
+                entity_id=row.id,
+                patient_id=episode.patient_id,
+                reason=IMPORT_NOTE,
+                after={
+                    "pulse_bpm": row.pulse_bpm,
+                    "systolic": row.systolic,
+                    "diastolic": row.diastolic,
+                    "resp_rate": row.resp_rate,
+                    "spo2": row.spo2,
+                    "temp_c": row.temp_c,
+                    "taken_at": row.taken_at,
+                    "recorded_by": author.username,
+                },
+            )
+            known.append(_Version(values, True))
             report.vitals += 1
+
+
+_VitalValues = tuple[int | None, int | None, int | None, int | None, int | None, float | None]
+
+
+@dataclass(frozen=True)
+class _Version(Generic[_Content]):
+    """One stored version of a record at a clinical time: its content, and whether it is the current,
+    valid one (not amended since, not entered in error)."""
+
+    content: _Content
+    current: bool
 
 
 def _prefix(record: EpisodeRecord) -> str:

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from monitor.domain import medications, scales
+from monitor.domain.protocol import Protocol
 from monitor.domain.timeline import Timeline
 from monitor.services.base import ServiceBase, require_reason
 from monitor.services.errors import Conflict, ValidationError
@@ -57,7 +58,7 @@ class ReviewMixin(ServiceBase):
                     episode,
                     patient,
                     by_episode.get(episode.id, []),
-                    protocol.routine_interval,
+                    protocol,
                     now,
                 )
                 for episode, patient in rows
@@ -167,6 +168,14 @@ class ReviewMixin(ServiceBase):
         return sorted(items, key=lambda i: (order[i.kind], i.since))
 
 
+def _offset_label(offset: timedelta) -> str:
+    """E.g. "30 min", "2 h", "1 h 30 min" (the ward board's next-due reason)."""
+    hours, minutes = divmod(int(offset.total_seconds()) // 60, 60)
+    if not hours:
+        return f"{minutes} min"
+    return f"{hours} h" + (f" {minutes:02d} min" if minutes else "")
+
+
 def _last_sign_off(session: Session, episode_id: int) -> SignOff | None:
     return session.scalar(
         select(SignOff).where(SignOff.episode_id == episode_id).order_by(SignOff.period_end.desc()).limit(1)
@@ -190,7 +199,7 @@ def _ward_row(
     episode: Episode,
     patient: Patient,
     alerts: Sequence[AlertView],
-    routine: timedelta,
+    protocol: Protocol,
     now: datetime,
 ) -> WardRow:
     cows = timeline.assessments
@@ -200,14 +209,16 @@ def _ward_row(
         d for d in timeline.doses if medications.drug(d.drug).role is medications.DrugRole.ANTAGONIST
     ]
     last_dose = antagonists[-1] if antagonists else None
-    due_at = (latest.taken_at if latest else episode.admitted_at) + routine
+    due_at = (latest.taken_at if latest else episode.admitted_at) + protocol.routine_interval
     reason = "routine"
     if last_dose is not None:
-        for minutes, label in ((30, "post-dose +30 min"), (120, "post-dose +2 h")):
-            slot = last_dose.given_at + timedelta(minutes=minutes)
-            met = any(abs(a.taken_at - slot) <= timedelta(minutes=15) for a in cows)
-            if not met and slot + timedelta(minutes=15) >= now and slot < due_at:
-                due_at, reason = slot, label
+        # The clinic's post-dose reassessments (protocol settings), each due within the tolerance.
+        tolerance = protocol.reassess_tolerance
+        for offset in (protocol.reassess_first, protocol.reassess_second):
+            slot = last_dose.given_at + offset
+            met = any(abs(a.taken_at - slot) <= tolerance for a in cows)
+            if not met and slot + tolerance >= now and slot < due_at:
+                due_at, reason = slot, f"post-dose +{_offset_label(offset)}"
                 break
     active = [a for a in alerts if a.needs_action]
     top = max(active, key=lambda a: (a.priority_rank, a.raised_at)) if active else None
