@@ -40,7 +40,7 @@ import numpy as np
 import pyqtgraph as pg
 import pyqtgraph.exporters
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPalette
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QImage, QPainterPath, QPalette
 from PySide6.QtWidgets import (
     QFileDialog,
     QGraphicsRectItem,
@@ -212,6 +212,76 @@ def _close_subpaths(d: str) -> str:
     return " ".join(out)
 
 
+class _FixedCurve(pg.PlotCurveItem):  # type: ignore[misc]
+    """A PlotCurveItem whose data bounds survive a pan or zoom. pyqtgraph drops its cached data bounds
+    (min and max of x and y) on every change of the view transform, although they depend only on the
+    data and the pen, and it drops them itself when either changes (setData, setPen). Only the
+    bounding rectangle, which adds the pen's width in pixels, depends on the view. The dose lines and
+    reference segments (about twenty curves) would otherwise scan their arrays again on every pan."""
+
+    def viewTransformChanged(self) -> None:
+        self._boundingRect = None
+        self.prepareGeometryChange()
+
+
+class _AlertWindows(pg.GraphicsObject):  # type: ignore[misc]
+    """Every antagonist's alert window as one item: translucent spans in time over the COWS plot's
+    fixed y range (pan and zoom act on time only). One LinearRegionItem per window (two InfiniteLines
+    each) re-computed 63 bounding rectangles on every pan of a long stay and painted each window as
+    its own item; this item's extent and shape are fixed in data coordinates, so a pan only re-paints
+    it. (It stays translucent: an opaque fill composed over the bands would hide the band names.)
+    Hovering a window gives its tooltip (drug, dose and the window's times)."""
+
+    def __init__(self, spans: list[tuple[float, float, str]], y: tuple[float, float], brush: Any) -> None:
+        super().__init__()
+        low, high = y
+        self._spans = [(x0, x1) for x0, x1, _tip in spans]
+        self._tips = [tip for _x0, _x1, tip in spans]
+        self._rects = [QRectF(x0, low, x1 - x0, high - low) for x0, x1 in self._spans]
+        self._brush = brush
+        self._shape = QPainterPath()
+        for rect in self._rects:
+            self._shape.addRect(rect)
+        self._bounds = self._shape.boundingRect()
+
+    def spans(self) -> list[tuple[float, float]]:
+        return list(self._spans)
+
+    def boundingRect(self) -> QRectF:
+        return QRectF(self._bounds)
+
+    def shape(self) -> QPainterPath:
+        return self._shape
+
+    def paint(self, painter: Any, *_args: object) -> None:
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(self._brush)
+        painter.drawRects(self._rects)
+
+    def hoverEvent(self, event: Any) -> None:
+        if event.isExit():
+            self.setToolTip("")
+            return
+        x = event.pos().x()
+        inside = (tip for (x0, x1), tip in zip(self._spans, self._tips, strict=True) if x0 <= x <= x1)
+        self.setToolTip(next(inside, ""))
+
+
+class _HeatImage(pg.ImageItem):  # type: ignore[misc]
+    """The heat map's ImageItem, keeping its rendered image in the format the raster painter draws
+    directly. pyqtgraph renders a colour-mapped image as 8-bit indexed, which Qt converts, all 11 x
+    20,000 cells of it, on every paint (1 ms of each pan of a long stay). Converted once per render
+    (that is, whenever pyqtgraph itself renders the image again: new data, levels or colour map)."""
+
+    qimage: QImage | None
+
+    def render(self) -> None:
+        super().render()
+        qimage = self.qimage
+        if qimage is not None and qimage.format() != QImage.Format.Format_ARGB32_Premultiplied:
+            self.qimage = qimage.convertToFormat(QImage.Format.Format_ARGB32_Premultiplied)
+
+
 class TrendView(QWidget):
     """The trend of one episode. show_episode(id) loads it through the service."""
 
@@ -226,6 +296,7 @@ class TrendView(QWidget):
         self._dose_text_px: list[float] = []
         self._dose_curves: dict[str, Any] = {}  # role -> its dose lines on the COWS plot
         self._context_dose_curves: list[Any] = []  # dose lines on the heat map and vital signs
+        self._windows: _AlertWindows | None = None  # the antagonists' alert windows on the COWS plot
         self._label_pool: list[Any] = []  # TextItems in the events lane, reused on every layout
         self._shown_labels: list[tuple[td.DoseMark, Any]] = []
         self._references: list[tuple[str, Any]] = []  # ("baseline" | "threshold", segment)
@@ -333,6 +404,14 @@ class TrendView(QWidget):
         self._time_axes.append(bottom)
         if top_axis:
             self._time_axes.append(plot.getAxis("top"))
+        # Axes that are never shown must not follow the time range: every pan would otherwise
+        # re-render the (HTML) label of each hidden top axis for its SI prefix. None of the axes has a
+        # unit, so the prefix is off everywhere.
+        for name in ("left", "bottom", "top", "right"):
+            plot.getAxis(name).enableAutoSIPrefix(False)
+        if not top_axis:
+            plot.getAxis("top").unlinkFromView()
+        plot.getAxis("right").unlinkFromView()
         plot.vb.setDefaultPadding(0.0)
         return plot
 
@@ -454,7 +533,7 @@ class TrendView(QWidget):
 
     def _build_heat_map(self) -> None:
         self.colour_map = pg.colormap.get("viridis")
-        self.heat_image = pg.ImageItem(axisOrder="row-major")
+        self.heat_image = _HeatImage(axisOrder="row-major")
         self.heat_image.setColorMap(self.colour_map)
         self.heat_image.setLevels((0, 5))
         self.items_plot.addItem(self.heat_image)
@@ -655,6 +734,7 @@ class TrendView(QWidget):
         self._dose_text_px = []
         self._dose_curves = {}
         self._context_dose_curves = []
+        self._windows = None
         self._references = []
         self._reference_marks = []
         for label in self._reference_pool:
@@ -784,8 +864,7 @@ class TrendView(QWidget):
         by_role: dict[str, list[float]] = {}
         for mark in self._doses:
             by_role.setdefault(mark.role, []).append(mark.x)
-            if mark.is_antagonist:
-                self._draw_window(mark)
+        self._draw_windows([m for m in self._doses if m.is_antagonist])
         self._draw_references([m for m in self._doses if m.is_antagonist])
         for role, xs in by_role.items():
             colour, width, style = _ROLE_STYLE.get(role, _ROLE_STYLE["comfort"])
@@ -799,7 +878,7 @@ class TrendView(QWidget):
                     pen = self._pen(colour, width, style)
                 else:
                     pen = self._pen(colour, 1, style)
-                curve = pg.PlotCurveItem(x, y, connect="pairs", pen=pen, skipFiniteCheck=True)
+                curve = _FixedCurve(x, y, connect="pairs", pen=pen, skipFiniteCheck=True)
                 curve.setZValue(5)
                 self._add(plot, curve)
                 if plot is self.cows_plot:
@@ -810,25 +889,24 @@ class TrendView(QWidget):
                     self._context_dose_curves.append(curve)
         self._layout_dose_labels()
 
-    def _draw_window(self, mark: td.DoseMark) -> None:
-        """The antagonist's alert window, shaded from the dose to dose + protocol window."""
-        if mark.window_end is None:
+    def _draw_windows(self, marks: list[td.DoseMark]) -> None:
+        """Each antagonist's alert window, shaded from the dose to dose + protocol window over the whole
+        height of the COWS plot: one item for all of them (see _AlertWindows)."""
+        spans = [
+            (
+                float(self.to_view_x(m.x)),
+                float(self.to_view_x(m.window_end)),
+                self.tr("Alert window after") + f" {m.label}: {self._hhmm(m.x)}–{self._hhmm(m.window_end)}",
+            )
+            for m in marks
+            if m.window_end is not None
+        ]
+        if not spans:
             return
-        region = pg.LinearRegionItem(
-            values=(self.to_view_x(mark.x), self.to_view_x(mark.window_end)),
-            orientation="vertical",
-            movable=False,
-            brush=pg.mkBrush(*_WINDOW_FILL),
-            pen=pg.mkPen(None),
-        )
-        for line in region.lines:
-            line.setPen(pg.mkPen(None))
-        region.setZValue(-25)
-        region.setToolTip(
-            self.tr("Alert window after")
-            + f" {mark.label}: {self._hhmm(mark.x)}–{self._hhmm(mark.window_end)}"
-        )
-        self._add(self.cows_plot, region)
+        windows = _AlertWindows(spans, _Y_COWS, pg.mkBrush(*_WINDOW_FILL))
+        windows.setZValue(-25)
+        self._add(self.cows_plot, windows)
+        self._windows = windows
 
     def _draw_references(self, marks: list[td.DoseMark]) -> None:
         """Each antagonist's pre-dose baseline (dashed, from the baseline COWS to the end of the window)
@@ -850,7 +928,7 @@ class TrendView(QWidget):
         for kind, (xs, ys) in segments.items():
             if not xs:
                 continue
-            curve = pg.PlotCurveItem(
+            curve = _FixedCurve(
                 self.to_view_x(np.asarray(xs, dtype=np.float64)),
                 np.asarray(ys, dtype=np.float64),
                 connect="pairs",
@@ -1239,14 +1317,11 @@ class TrendView(QWidget):
         return result
 
     def window_regions(self) -> list[tuple[float, float]]:
-        regions = [item for plot, item in self._dynamic if plot is self.cows_plot]
         """(start, end) epoch seconds of each antagonist alert window drawn on the COWS plot."""
-        result = []
-        for region in regions:
-            if isinstance(region, pg.LinearRegionItem):
-                low, high = region.getRegion()
-                result.append((float(self.from_view_x(low)), float(self.from_view_x(high))))
-        return result
+        if self._windows is None:
+            return []
+        spans = self._windows.spans()
+        return [(float(self.from_view_x(low)), float(self.from_view_x(high))) for low, high in spans]
 
     def reference_segments(self) -> list[tuple[str, float, float, float]]:
         """(kind, x from, x to, y) of the baseline and threshold segments; kind "baseline"/"threshold"."""
