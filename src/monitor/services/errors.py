@@ -27,7 +27,24 @@ class Conflict(ServiceError):
     """The record changed since it was shown (for example amended at another workstation)."""
 
 
+class NotPermitted(ServiceError):
+    """The acting user's role does not allow this action (monitor.domain.accounts.PERMISSIONS)."""
+
+
+class SignInRefused(ServiceError):
+    """Sign-in (or a password change) refused: wrong credentials, a locked or deactivated account."""
+
+
 # The UI and CLI see database failures through the services layer, never the store directly.
 from monitor.store.errors import DatabaseProblem, ProblemKind  # noqa: E402
 
-__all__ = ["Conflict", "DatabaseProblem", "NotFound", "ProblemKind", "ServiceError", "ValidationError"]
+__all__ = [
+    "Conflict",
+    "DatabaseProblem",
+    "NotFound",
+    "NotPermitted",
+    "ProblemKind",
+    "ServiceError",
+    "SignInRefused",
+    "ValidationError",
+]

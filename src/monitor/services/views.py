@@ -15,6 +15,8 @@ class UserView:
     role: str
     active: bool
     is_workstation_default: bool
+    # Set after an administrator's reset or for a new account: the next screen must be a password change.
+    must_change_password: bool = False
 
 
 @dataclass(frozen=True)

@@ -76,6 +76,15 @@ class User(Base):
     # The workstation account used until sign-in exists; records say it was this account.
     is_workstation_default: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime]
+    # Sign-in (migration 0004). An argon2id hash in PHC format, never the password; NULL for an account
+    # that has none (the system account, accounts from before sign-in existed).
+    password_hash: Mapped[str | None] = mapped_column(Text)
+    # Set by an administrator's reset and for a new account: the user must choose a new password.
+    must_change_password: Mapped[bool] = mapped_column(default=False, server_default="0")
+    # Failed sign-ins since the last success; the lockout rule is in monitor.domain.accounts.
+    failed_attempts: Mapped[int] = mapped_column(default=0, server_default="0")
+    locked_until: Mapped[datetime | None]
+    deactivated_at: Mapped[datetime | None]
 
 
 class Patient(Base):
