@@ -72,6 +72,13 @@ def build_parser() -> argparse.ArgumentParser:
     audit = commands.add_parser("audit", help="audit trail checks")
     audit_commands = audit.add_subparsers(dest="audit_command", metavar="ACTION", required=True)
     audit_commands.add_parser("verify", help="check the hash chain and name the first broken row")
+    export = audit_commands.add_parser("export", help="write the audit trail (newest first) to a CSV file")
+    export.add_argument("--csv", type=Path, required=True, metavar="FILE", help="the CSV file to write")
+    export.add_argument("--mrn", help="only this patient's rows")
+    export.add_argument("--user", dest="audit_user", metavar="NAME", help="only this user's rows")
+    export.add_argument("--since", metavar="TIME", help="from this ISO 8601 time (e.g. 2026-11-20T08:00Z)")
+    export.add_argument("--until", metavar="TIME", help="up to this ISO 8601 time")
+    export.add_argument("--action", help="only this action, e.g. assessment.record")
     return parser
 
 
@@ -119,6 +126,8 @@ def _dispatch(args: argparse.Namespace) -> int:
             return _import(service, args)
         if args.command == "alerts":
             return _alerts(service, args)
+        if args.command == "audit" and args.audit_command == "export":
+            return _audit_export(service, args)
         if args.command == "audit":
             report = service.verify_audit_chain()
             if report.intact:
@@ -184,14 +193,25 @@ def _import(service: ClinicalService, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _parse_time(text: str) -> datetime:
+def _parse_time(text: str, option: str = "--at") -> datetime:
     try:
         parsed = datetime.fromisoformat(text)
     except ValueError:
-        raise ServiceError(f"--at {text!r} is not an ISO 8601 time (e.g. 2026-11-20T10:00:00Z)") from None
+        raise ServiceError(f"{option} {text!r} is not an ISO 8601 time (e.g. 2026-11-20T10:00:00Z)") from None
     if parsed.tzinfo is None or parsed.utcoffset() is None:
-        raise ServiceError(f"--at {text!r} has no offset; add Z or +01:00")
+        raise ServiceError(f"{option} {text!r} has no offset; add Z or +01:00")
     return parsed.astimezone(UTC)
+
+
+def _audit_export(service: ClinicalService, args: argparse.Namespace) -> int:
+    since = _parse_time(args.since, "--since") if args.since else None
+    until = _parse_time(args.until, "--until") if args.until else None
+    actor = _acting_user(service, args.user)
+    count = service.write_audit_csv(
+        actor, args.csv, mrn=args.mrn, username=args.audit_user, since=since, until=until, action=args.action
+    )
+    print(f"wrote {count} rows to {args.csv}")
+    return EXIT_OK
 
 
 def _alerts(service: ClinicalService, args: argparse.Namespace) -> int:

@@ -16,7 +16,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased, selectinload
 
 from monitor.domain import charting, scales, substances
+from monitor.services.accounts import AccountsMixin
 from monitor.services.alerting import AlertingMixin
+from monitor.services.audit_queries import AuditQueriesMixin
 from monitor.services.base import ServiceBase, clean, require_reason, usernames
 from monitor.services.errors import Conflict, NotFound, ValidationError
 from monitor.services.importing import ImportingMixin
@@ -50,7 +52,15 @@ WORKSTATION_DISPLAY_NAME = "Workstation default user (no sign-in yet)"
 SEXES = ("female", "male", "other", "unknown")
 
 
-class ClinicalService(AlertingMixin, ReviewMixin, MedicationMixin, ImportingMixin, ServiceBase):
+class ClinicalService(
+    AccountsMixin,
+    AlertingMixin,
+    ReviewMixin,
+    MedicationMixin,
+    ImportingMixin,
+    AuditQueriesMixin,
+    ServiceBase,
+):
     """The use cases the GUI, the CLI, the tests and the benchmarks all call."""
 
     # --- users ------------------------------------------------------------------------------------

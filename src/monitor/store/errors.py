@@ -107,12 +107,37 @@ _PG_STATES: dict[str, ProblemKind] = {
 }
 
 
+def log_detail(exc: BaseException, orig: BaseException) -> str:
+    """What the log may keep of a failure: its type and error code, never SQL parameters or values.
+
+    SQLAlchemy's text of an error quotes the statement's parameters (a patient's name and MRN), and
+    PostgreSQL's quotes the offending key ("Key (mrn)=(K-1001) already exists"); neither is kept.
+    SQLite's own messages name tables and columns but never bound values, so they stay: IT needs them.
+    """
+    inner = getattr(exc, "orig", None)  # SQLAlchemy's wrapper of a driver or binding error
+    if not isinstance(inner, BaseException):
+        inner = orig
+    outer, cause = type(exc).__name__, type(inner).__name__
+    parts = [outer if outer == cause else f"{outer}({cause})"]
+    if isinstance(orig, sqlite3.Error):
+        name = getattr(orig, "sqlite_errorname", "") or ""
+        if name:
+            parts.append(name)
+        parts.append(str(orig).splitlines()[0] if str(orig) else "")
+    state = getattr(orig, "sqlstate", None)
+    if isinstance(state, str):
+        parts.append(f"SQLSTATE {state}")
+    if isinstance(orig, OSError) and orig.errno is not None:
+        parts.append(f"errno {orig.errno}")
+    return ": ".join(p for p in parts if p)
+
+
 def classify(exc: BaseException) -> DatabaseProblem:
     """Map a driver or SQLAlchemy exception to a user-facing category."""
     if isinstance(exc, DatabaseProblem):
         return exc
     orig: BaseException = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
-    detail = f"{type(orig).__name__}: {orig}"
+    detail = log_detail(exc, orig)
     if isinstance(orig, sqlite3.Error):
         name = getattr(orig, "sqlite_errorname", "") or ""
         for prefix, kind in _SQLITE_CODES.items():

@@ -37,6 +37,7 @@ from monitor.services.views import (
 )
 from monitor.ui.admit_dialog import AdmitDialog
 from monitor.ui.alerts import AlertBar, AlertPanel
+from monitor.ui.audit_viewer import AuditViewer
 from monitor.ui.cows_form import CowsForm
 from monitor.ui.dialogs import DischargeDialog, HistoryDialog, ReasonDialog, SubstanceReportDialog
 from monitor.ui.dose_dialog import DoseDialog
@@ -467,6 +468,7 @@ class MainWindow(QMainWindow):
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.alert_dock)
         # The list is a few rows high: the bar above says what matters, the episode keeps the room.
         self.resizeDocks([self.alert_dock], [190], Qt.Orientation.Vertical)
+        self.audit_viewer: AuditViewer | None = None
         self._build_actions()
         self.episodes.opened.connect(self.open_episode)
         view = self.episode_view
@@ -536,6 +538,7 @@ class MainWindow(QMainWindow):
         for text, key, slot in (
             ("Alerts", "Ctrl+L", self.show_alert_list),
             ("Protocol…", "", self.edit_protocol),
+            ("Audit trail…", "", self.show_audit_trail),
         ):
             action = QAction(self.tr(text), self)
             if key:
@@ -632,6 +635,16 @@ class MainWindow(QMainWindow):
         self.alert_dock.show()
         self.alert_dock.raise_()
         self.alert_panel.table.setFocus()
+
+    def show_audit_trail(self) -> None:
+        """The audit viewer, beside the window (not modal): open it, keep charting, come back."""
+        if self.audit_viewer is None:
+            self.audit_viewer = AuditViewer(self.service, self.actor, self)
+        else:
+            self.audit_viewer.search()  # rows written since it was last shown
+        self.audit_viewer.show()
+        self.audit_viewer.raise_()
+        self.audit_viewer.activateWindow()
 
     def edit_protocol(self) -> None:
         dialog = ProtocolDialog(self.service, self.actor, self)
