@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from monitor.domain import charting
 from monitor.services.clock import Clock, SystemClock, workstation_zone_name
-from monitor.services.errors import NotFound, ServiceError, ValidationError
+from monitor.services.errors import Conflict, NotFound, ServiceError, ValidationError
 from monitor.store import audit
 from monitor.store.database import Database
 from monitor.store.models import Base, Episode, User
@@ -79,6 +79,16 @@ class ServiceBase:
         if episode is None:
             raise NotFound(f"Episode {episode_id} does not exist.")
         return episode
+
+    def _open_episode(
+        self, session: Session, actor: str, episode_id: int, records: str
+    ) -> tuple[User, Episode]:
+        """The acting user and the episode a new record goes to; a discharged one takes no more `records`."""
+        user = self._actor(session, actor)
+        episode = self._episode(session, episode_id)
+        if episode.discharged_at is not None:
+            raise Conflict(f"This episode is discharged; {records} can no longer be added.")
+        return user, episode
 
     def _checked_time(self, field: str, value: datetime, now: datetime) -> datetime:
         try:

@@ -269,10 +269,7 @@ class ClinicalService(
         taken_at = self._checked_time("Time taken", entry.taken_at, now)
         late_reason = self._late_reason("Reason for late charting", taken_at, now, entry.late_reason)
         with self.db.write() as session:
-            user = self._actor(session, actor)
-            episode = self._episode(session, episode_id)
-            if episode.discharged_at is not None:
-                raise Conflict("This episode is discharged; assessments can no longer be added.")
+            user, episode = self._open_episode(session, actor, episode_id, "assessments")
             if taken_at < episode.admitted_at - charting.LATE_CHARTING_AFTER:
                 raise ValidationError("Time taken", "The time taken is before the admission.")
             row = self._insert_assessment(

@@ -88,10 +88,7 @@ class MedicationMixin(ServiceBase):
         late_reason = self._late_reason("Reason for late charting", given_at, now, entry.late_reason)
         entry = DoseInput(entry.drug, entry.form, entry.dose_mg, given_at, entry.note, entry.warning_reason)
         with self.db.write() as session:
-            user = self._actor(session, actor)
-            episode = self._episode(session, episode_id)
-            if episode.discharged_at is not None:
-                raise Conflict("This episode is discharged; doses can no longer be added.")
+            user, episode = self._open_episode(session, actor, episode_id, "doses")
             self._not_before_admission("Time given", given_at, episode)
             warnings = self._dose_warnings(session, episode, entry, now)
             reason = clean(entry.warning_reason)
@@ -221,10 +218,7 @@ class MedicationMixin(ServiceBase):
         taken_at = self._checked_time("Time taken", entry.taken_at, now)
         late_reason = self._late_reason("Reason for late charting", taken_at, now, entry.late_reason)
         with self.db.write() as session:
-            user = self._actor(session, actor)
-            episode = self._episode(session, episode_id)
-            if episode.discharged_at is not None:
-                raise Conflict("This episode is discharged; vital signs can no longer be added.")
+            user, episode = self._open_episode(session, actor, episode_id, "vital signs")
             self._not_before_admission("Time taken", taken_at, episode)
             row = Vitals(
                 episode_id=episode.id,
@@ -322,10 +316,7 @@ class MedicationMixin(ServiceBase):
         if use.route and use.route not in substances.ROUTES:
             raise ValidationError("Route", f"Route must be one of {', '.join(substances.ROUTES)}.")
         with self.db.write() as session:
-            user = self._actor(session, actor)
-            episode = self._episode(session, episode_id)
-            if episode.discharged_at is not None:
-                raise Conflict("This episode is discharged; substance reports can no longer be added.")
+            user, episode = self._open_episode(session, actor, episode_id, "substance reports")
             row = SubstanceUpdate(
                 episode_id=episode.id,
                 substance=use.substance,

@@ -12,22 +12,19 @@ deliberately doses inside the interval). A dose charted more than 1 h after the 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
-from PySide6.QtCore import QRegularExpression, QSize, Qt, QTimer
+from PySide6.QtCore import QRegularExpression, Qt, QTimer
 from PySide6.QtGui import QFont, QKeyEvent, QRegularExpressionValidator, QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
-    QAbstractButton,
     QApplication,
     QComboBox,
-    QDateTimeEdit,
     QDialog,
     QFormLayout,
     QFrame,
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QPushButton,
     QSizePolicy,
     QVBoxLayout,
     QWidget,
@@ -39,9 +36,10 @@ from monitor.domain.rules import RULE_TITLES
 from monitor.services.clinical import ClinicalService
 from monitor.services.errors import ValidationError
 from monitor.services.views import DoseInput, DoseView, EpisodeDetail, WarningView
-from monitor.ui import timefmt
+from monitor.ui import form_fields, timefmt
 from monitor.ui.alerts import priority_text
 from monitor.ui.errors import describe
+from monitor.ui.form_fields import F_LATE, plain
 
 __all__ = ["FORM_NAMES", "DoseDialog"]
 
@@ -64,21 +62,14 @@ _ROLE_HEADINGS: tuple[tuple[DrugRole, str], ...] = (
     (DrugRole.COMFORT, "Comfort and adjunct medicines"),
 )
 _KEY_ROLE = Qt.ItemDataRole.UserRole + 1
-_MAX_REASON = 2000
-_ENTER_KEYS = (Qt.Key.Key_Return, Qt.Key.Key_Enter)
 
 # The service's ValidationError.field values for a dose (services.medication).
 F_MEDICINE = "Medicine"
 F_FORM = "Form"
 F_DOSE = "Dose (mg)"
 F_TIME = "Time given"
-F_LATE = "Reason for late charting"
 F_NOTE = "Note"
 F_REASON = "Reason to give anyway"
-
-
-def _plain(text: str) -> str:
-    return text.replace("&&", "\0").replace("&", "").replace("…", "").replace("\0", "&")
 
 
 def form_text(form: str) -> str:
@@ -115,16 +106,7 @@ class DoseDialog(QDialog):
         self.setMinimumWidth(640)
 
         outer = QVBoxLayout(self)
-        header = QLabel(
-            self.tr("{name}    MRN {mrn}    Bed {bed}").format(
-                name=episode.name, mrn=episode.mrn, bed=episode.bed or self.tr("none")
-            ),
-            self,
-        )
-        font = QFont(header.font())
-        font.setBold(True)
-        header.setFont(font)
-        outer.addWidget(header)
+        outer.addWidget(form_fields.patient_header(self, episode))
 
         form = self._form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
@@ -157,22 +139,14 @@ class DoseDialog(QDialog):
         row_layout.addWidget(self.typical_label, 1)
         self.dose_message = self._add_field(self.tr("&Dose (mg)"), self.dose_edit, container=dose_row)
 
-        self.time_edit = QDateTimeEdit(self)
-        self.time_edit.setDisplayFormat("yyyy-MM-dd HH:mm")
-        self.time_edit.setCalendarPopup(True)
-        now = service.clock.now().astimezone(UTC).replace(second=0, microsecond=0)
-        self.time_edit.setDateTime(timefmt.to_qdatetime(now))
+        self.time_edit = form_fields.clinical_time_edit(self, service.clock.now())
         self.time_message = self._add_field(self.tr("&Time given"), self.time_edit)
 
         # Shown (and required) only when the time given is more than 1 h before now.
-        self.late_edit = QLineEdit(self)
-        self.late_edit.setMaxLength(_MAX_REASON)
-        self.late_edit.setPlaceholderText(self.tr("Required: given more than 1 hour ago"))
+        self.late_edit = form_fields.text_edit(self, self.tr("Required: given more than 1 hour ago"))
         self.late_message = self._add_field(self.tr("Reason for &late charting"), self.late_edit)
 
-        self.note_edit = QLineEdit(self)
-        self.note_edit.setMaxLength(_MAX_REASON)
-        self.note_edit.setPlaceholderText(self.tr("Optional"))
+        self.note_edit = form_fields.text_edit(self, self.tr("Optional"))
         self.note_message = self._add_field(self.tr("&Note"), self.note_edit)
 
         # What the rules will say: shown for antagonists, recomputed on every change.
@@ -192,28 +166,17 @@ class DoseDialog(QDialog):
 
         reason_form = self._reason_form = QFormLayout()
         reason_form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-        self.reason_edit = QLineEdit(self)
-        self.reason_edit.setMaxLength(_MAX_REASON)
-        self.reason_edit.setPlaceholderText(self.tr("Required: why the dose is given despite the warnings"))
+        self.reason_edit = form_fields.text_edit(
+            self, self.tr("Required: why the dose is given despite the warnings")
+        )
         self.reason_message = self._add_field(
             self.tr("&Reason to give anyway"), self.reason_edit, layout=reason_form
         )
         outer.addLayout(reason_form)
 
-        self.status_label = QLabel(self)
-        self.status_label.setWordWrap(True)
-        self.status_label.setAccessibleName(self.tr("Status"))
-        self.status_label.setMinimumHeight(2 * self.status_label.fontMetrics().lineSpacing())
+        self.status_label = form_fields.status_label(self)
         outer.addWidget(self.status_label)
-        buttons = QHBoxLayout()
-        buttons.addStretch(1)
-        self.save_button = QPushButton(self.tr("&Save"), self)
-        self.save_button.setDefault(True)
-        self.cancel_button = QPushButton(self.tr("Cancel"), self)
-        self.cancel_button.setAccessibleName(_plain(self.cancel_button.text()))
-        self.cancel_button.setAutoDefault(False)
-        buttons.addWidget(self.save_button)
-        buttons.addWidget(self.cancel_button)
+        buttons, self.save_button, self.cancel_button = form_fields.save_cancel_buttons(self)
         outer.addLayout(buttons)
 
         self._fit_timer = QTimer(self)
@@ -269,17 +232,9 @@ class DoseDialog(QDialog):
         name: str | None = None,
     ) -> QLabel:
         """A labelled row with a message row under it (hidden while empty); returns the message label."""
-        form = layout or self._form
-        label = QLabel(label_text, self)
-        label.setBuddy(widget)
-        widget.setAccessibleName(name or _plain(label_text))
-        form.addRow(label, container or widget)
-        message = QLabel(self)
-        message.setWordWrap(True)
-        message.setAccessibleName(self.tr("{0} message").format(name or _plain(label_text)))
-        form.addRow("", message)
-        form.setRowVisible(message, False)
-        return message
+        return form_fields.add_field(
+            self, layout or self._form, label_text, widget, container=container, name=name
+        )
 
     # -- public helpers (tests, screenshots)
 
@@ -417,7 +372,7 @@ class DoseDialog(QDialog):
         return bool(self.warnings) or F_REASON in self._service_errors
 
     def _late_visible(self) -> bool:
-        return self._time_verdict() is charting.TimeVerdict.LATE or F_LATE in self._service_errors
+        return form_fields.late_reason_shown(self._time_verdict(), self._service_errors)
 
     def _local_problems(self) -> dict[str, str]:
         problems: dict[str, str] = {}
@@ -475,9 +430,8 @@ class DoseDialog(QDialog):
             F_REASON: self.reason_message,
         }
         for field, label in labels.items():
-            label.setText(shown[field])
             layout = self._reason_form if field == F_REASON else self._form
-            layout.setRowVisible(label, bool(shown[field]))
+            form_fields.set_message(layout, label, shown[field])
         self._form.setRowVisible(self.late_edit, self._late_visible())
 
         antagonist = self.is_antagonist()
@@ -490,29 +444,13 @@ class DoseDialog(QDialog):
             self._reason_form.setRowVisible(self.reason_message, False)
         save_text = self.tr("&Give anyway") if self.warnings else self.tr("&Save")
         self.save_button.setText(save_text)
-        self.save_button.setAccessibleName(_plain(save_text))
+        self.save_button.setAccessibleName(plain(save_text))
         self.save_button.setEnabled(not problems)
         self._grow_to_fit()
         self._fit_timer.start()  # once more after Qt has laid out the new text (size hints settle late)
 
     def _grow_to_fit(self) -> None:
-        """Rows appear and go (warnings, messages): grow to show them, never shrink under the nurse."""
-        layout = self.layout()
-        if layout is None:  # pragma: no cover - the layout is set in __init__
-            return
-        layout.invalidate()
-        layout.activate()
-        width = max(self.width(), self.sizeHint().width())
-        height = self.sizeHint().height()
-        if layout.hasHeightForWidth():
-            # Wrapped text (warnings, typical dose) needs the height for the width it actually gets.
-            height = max(height, layout.totalHeightForWidth(width))
-        hint = QSize(width, height).expandedTo(self.size())
-        screen = self.screen()
-        if screen is not None:
-            hint = hint.boundedTo(screen.availableGeometry().size())
-        if hint != self.size():
-            self.resize(hint)
+        form_fields.grow_to_fit(self)
 
     def _warnings_text(self) -> str:
         if self._preview_problem:
@@ -540,12 +478,7 @@ class DoseDialog(QDialog):
         self._tried = True
         self._update_preview()  # the data or the clock may have moved on since the last check
         self._refresh()
-        blockers = self._blockers()
-        if blockers:
-            self.status_label.setText(
-                self.tr("Not saved yet. {0}").format(" ".join(message for _w, message in blockers))
-            )
-            blockers[0][0].setFocus(Qt.FocusReason.OtherFocusReason)
+        if form_fields.show_blockers(self, self.status_label, self._blockers()):
             return
         entry = self._entry()
         if entry is None:  # pragma: no cover - _blockers covers every missing part
@@ -581,12 +514,5 @@ class DoseDialog(QDialog):
             target.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
-        if event.key() in _ENTER_KEYS and not (event.modifiers() & Qt.KeyboardModifier.ControlModifier):
-            focus = self.focusWidget()
-            if isinstance(focus, QAbstractButton) and focus is not self.save_button:
-                focus.click()  # Enter on a focused Cancel means Cancel
-            else:
-                self._try_save()
-            event.accept()
-            return
-        super().keyPressEvent(event)
+        if not form_fields.enter_saves(self, event, self.save_button, self._try_save):
+            super().keyPressEvent(event)

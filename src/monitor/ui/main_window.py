@@ -10,6 +10,7 @@ from PySide6.QtCore import QModelIndex, QSignalBlocker, QSortFilterProxyModel, Q
 from PySide6.QtGui import QAction, QBrush, QColor, QFont, QKeySequence, QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QDialog,
     QDockWidget,
     QHBoxLayout,
     QHeaderView,
@@ -667,32 +668,25 @@ class MainWindow(QMainWindow):
             return None
         return episode
 
-    def record_cows(self) -> None:
-        episode = self._open_or_say()
+    def _chart(
+        self, episode: EpisodeDetail | None, dialog: Callable[..., QDialog], tab: int | None = None
+    ) -> None:
+        """Open a charting dialog on the episode; after a save show its tab (if given) and refresh."""
         if episode is None:
             return
-        form = CowsForm(self.service, self.actor, episode, parent=self)
-        if form.exec():
-            self.episode_view.tabs.setCurrentIndex(TAB_ASSESSMENTS)
+        if dialog(self.service, self.actor, episode, parent=self).exec():
+            if tab is not None:
+                self.episode_view.tabs.setCurrentIndex(tab)
             self.refresh()
+
+    def record_cows(self) -> None:
+        self._chart(self._open_or_say(), CowsForm, TAB_ASSESSMENTS)
 
     def give_dose(self) -> None:
-        episode = self._open_or_say()
-        if episode is None:
-            return
-        dialog = DoseDialog(self.service, self.actor, episode, parent=self)
-        if dialog.exec():
-            self.episode_view.tabs.setCurrentIndex(TAB_MEDICATION)
-            self.refresh()
+        self._chart(self._open_or_say(), DoseDialog, TAB_MEDICATION)
 
     def record_vitals(self) -> None:
-        episode = self._open_or_say()
-        if episode is None:
-            return
-        dialog = VitalsDialog(self.service, self.actor, episode, parent=self)
-        if dialog.exec():
-            self.episode_view.tabs.setCurrentIndex(TAB_VITALS)
-            self.refresh()
+        self._chart(self._open_or_say(), VitalsDialog, TAB_VITALS)
 
     def show_history(self) -> None:
         if self.episode_view.current_tab() != TAB_ASSESSMENTS:
@@ -712,11 +706,8 @@ class MainWindow(QMainWindow):
         if self.episode_view.current_tab() != TAB_ASSESSMENTS:
             return
         chosen = self.episode_view.selected_assessment()
-        if episode is None or chosen is None or chosen.entered_in_error:
-            return
-        form = CowsForm(self.service, self.actor, episode, amend=chosen, parent=self)
-        if form.exec():
-            self.refresh()
+        if chosen is not None and not chosen.entered_in_error:
+            self._chart(episode, partial(CowsForm, amend=chosen))
 
     def void_selected(self) -> None:
         """Mark the record selected on the current tab (COWS, dose or vital signs) entered in error."""

@@ -8,29 +8,19 @@ saving. Charting more than 1 h after the time taken needs a reason (design.md, D
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
-from PySide6.QtCore import QRegularExpression, QSize, Qt, QTimer
-from PySide6.QtGui import QFont, QKeyEvent, QRegularExpressionValidator
-from PySide6.QtWidgets import (
-    QAbstractButton,
-    QDateTimeEdit,
-    QDialog,
-    QFormLayout,
-    QHBoxLayout,
-    QLabel,
-    QLineEdit,
-    QPushButton,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtCore import QRegularExpression, Qt, QTimer
+from PySide6.QtGui import QKeyEvent, QRegularExpressionValidator
+from PySide6.QtWidgets import QDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
 
 from monitor.domain import charting, plausibility
 from monitor.services.clinical import ClinicalService
 from monitor.services.errors import ValidationError
 from monitor.services.views import EpisodeDetail, VitalsInput, VitalsView
-from monitor.ui import timefmt
+from monitor.ui import form_fields, timefmt
 from monitor.ui.errors import describe
+from monitor.ui.form_fields import F_LATE, plain
 
 __all__ = ["VITAL_FIELDS", "VitalsDialog"]
 
@@ -45,14 +35,7 @@ VITAL_FIELDS: tuple[tuple[str, str, bool], ...] = (
     ("temp_c", "T&emperature (°C)", False),
 )
 F_TIME = "Time taken"
-F_LATE = "Reason for late charting"
 F_NOTE = "Note"
-_MAX_REASON = 2000
-_ENTER_KEYS = (Qt.Key.Key_Return, Qt.Key.Key_Enter)
-
-
-def _plain(text: str) -> str:
-    return text.replace("&&", "\0").replace("&", "").replace("…", "").replace("\0", "&")
 
 
 class VitalsDialog(QDialog):
@@ -73,16 +56,7 @@ class VitalsDialog(QDialog):
         )
         self.setMinimumWidth(560)
         outer = QVBoxLayout(self)
-        header = QLabel(
-            self.tr("{name}    MRN {mrn}    Bed {bed}").format(
-                name=episode.name, mrn=episode.mrn, bed=episode.bed or self.tr("none")
-            ),
-            self,
-        )
-        font = QFont(header.font())
-        font.setBold(True)
-        header.setFont(font)
-        outer.addWidget(header)
+        outer.addWidget(form_fields.patient_header(self, episode))
         hint = QLabel(self.tr("Enter what you measured; leave the rest empty."), self)
         outer.addWidget(hint)
 
@@ -107,7 +81,7 @@ class VitalsDialog(QDialog):
             row_layout.addWidget(message, 1)
             label = QLabel(self.tr(label_text), self)
             label.setBuddy(edit)
-            name = _plain(label_text)
+            name = plain(label_text)
             edit.setAccessibleName(name)
             message.setAccessibleName(self.tr("{0} message").format(name))
             form.addRow(label, row)
@@ -117,36 +91,18 @@ class VitalsDialog(QDialog):
             edit.textChanged.connect(lambda _t, k=key: self._value_changed(k))
             edit.editingFinished.connect(lambda: self._refresh())
 
-        self.time_edit = QDateTimeEdit(self)
-        self.time_edit.setDisplayFormat("yyyy-MM-dd HH:mm")
-        self.time_edit.setCalendarPopup(True)
-        now = service.clock.now().astimezone(UTC).replace(second=0, microsecond=0)
-        self.time_edit.setDateTime(timefmt.to_qdatetime(now))
-        self.time_message = self._add_row(self.tr("&Time taken"), self.time_edit)
-        self.late_edit = QLineEdit(self)
-        self.late_edit.setMaxLength(_MAX_REASON)
-        self.late_edit.setPlaceholderText(self.tr("Required: taken more than 1 hour ago"))
-        self.late_message = self._add_row(self.tr("Reason for &late charting"), self.late_edit)
-        self.note_edit = QLineEdit(self)
-        self.note_edit.setMaxLength(_MAX_REASON)
-        self.note_edit.setPlaceholderText(self.tr("Optional"))
-        self.note_message = self._add_row(self.tr("&Note"), self.note_edit)
+        self.time_edit = form_fields.clinical_time_edit(self, service.clock.now())
+        self.time_message = form_fields.add_field(self, form, self.tr("&Time taken"), self.time_edit)
+        self.late_edit = form_fields.text_edit(self, self.tr("Required: taken more than 1 hour ago"))
+        self.late_message = form_fields.add_field(
+            self, form, self.tr("Reason for &late charting"), self.late_edit
+        )
+        self.note_edit = form_fields.text_edit(self, self.tr("Optional"))
+        self.note_message = form_fields.add_field(self, form, self.tr("&Note"), self.note_edit)
 
-        self.status_label = QLabel(self)
-        self.status_label.setWordWrap(True)
-        self.status_label.setAccessibleName(self.tr("Status"))
-        self.status_label.setMinimumHeight(2 * self.status_label.fontMetrics().lineSpacing())
+        self.status_label = form_fields.status_label(self)
         outer.addWidget(self.status_label)
-        buttons = QHBoxLayout()
-        buttons.addStretch(1)
-        self.save_button = QPushButton(self.tr("&Save"), self)
-        self.save_button.setAccessibleName(_plain(self.save_button.text()))
-        self.save_button.setDefault(True)
-        self.cancel_button = QPushButton(self.tr("Cancel"), self)
-        self.cancel_button.setAccessibleName(_plain(self.cancel_button.text()))
-        self.cancel_button.setAutoDefault(False)
-        buttons.addWidget(self.save_button)
-        buttons.addWidget(self.cancel_button)
+        buttons, self.save_button, self.cancel_button = form_fields.save_cancel_buttons(self)
         outer.addLayout(buttons)
 
         self._fit_timer = QTimer(self)
@@ -160,18 +116,6 @@ class VitalsDialog(QDialog):
         self.cancel_button.clicked.connect(self.reject)
         self._refresh()
         self.edits["pulse_bpm"].setFocus()
-
-    def _add_row(self, label_text: str, widget: QWidget) -> QLabel:
-        label = QLabel(label_text, self)
-        label.setBuddy(widget)
-        widget.setAccessibleName(_plain(label_text))
-        self._form.addRow(label, widget)
-        message = QLabel(self)
-        message.setWordWrap(True)
-        message.setAccessibleName(self.tr("{0} message").format(_plain(label_text)))
-        self._form.addRow("", message)
-        self._form.setRowVisible(message, False)
-        return message
 
     # -- values
 
@@ -191,7 +135,7 @@ class VitalsDialog(QDialog):
                 values[key] = int(text) if whole else float(text)
             except ValueError:
                 values[key] = None
-                bad[key] = self.tr("Enter {0} as a number.").format(_plain(label_text))
+                bad[key] = self.tr("Enter {0} as a number.").format(plain(label_text))
         return values, bad
 
     def _still_typing(self, key: str, value: float | None) -> bool:
@@ -245,7 +189,7 @@ class VitalsDialog(QDialog):
     # -- reactions
 
     def _value_changed(self, key: str) -> None:
-        name = _plain(next(label for k, label, _w in VITAL_FIELDS if k == key))
+        name = plain(next(label for k, label, _w in VITAL_FIELDS if k == key))
         self._service_errors.pop(name, None)
         if key in ("systolic", "diastolic"):
             self._service_errors.pop("Systolic (mmHg)", None)
@@ -265,14 +209,14 @@ class VitalsDialog(QDialog):
         """
         problems = self._problems(lenient=lenient)
         for key, label_text, _whole in VITAL_FIELDS:
-            message = self._service_errors.get(_plain(label_text)) or problems.get(key, "")
+            message = self._service_errors.get(plain(label_text)) or problems.get(key, "")
             self.messages[key].setText(message)
         verdict = self._time_verdict()
         time_message = self._service_errors.get(F_TIME, "")
         if verdict is charting.TimeVerdict.IN_FUTURE:
             time_message = self.tr("More than 5 minutes in the future: not allowed")
         self._set_message(self.time_message, time_message)
-        late = verdict is charting.TimeVerdict.LATE or F_LATE in self._service_errors
+        late = form_fields.late_reason_shown(verdict, self._service_errors)
         self._form.setRowVisible(self.late_edit, late)
         late_message = self._service_errors.get(F_LATE, "")
         if not late_message and late and self._tried and not self.late_edit.text().strip():
@@ -284,26 +228,10 @@ class VitalsDialog(QDialog):
         self._fit_timer.start()  # once more after Qt has laid out the new text (size hints settle late)
 
     def _grow_to_fit(self) -> None:
-        """Messages appear and go: grow to show them, never shrink under the nurse."""
-        layout = self.layout()
-        if layout is None:  # pragma: no cover - the layout is set in __init__
-            return
-        layout.invalidate()
-        layout.activate()
-        width = max(self.width(), self.sizeHint().width())
-        height = self.sizeHint().height()
-        if layout.hasHeightForWidth():
-            height = max(height, layout.totalHeightForWidth(width))
-        hint = QSize(width, height).expandedTo(self.size())
-        screen = self.screen()
-        if screen is not None:
-            hint = hint.boundedTo(screen.availableGeometry().size())
-        if hint != self.size():
-            self.resize(hint)
+        form_fields.grow_to_fit(self)
 
     def _set_message(self, label: QLabel, text: str) -> None:
-        label.setText(text)
-        self._form.setRowVisible(label, bool(text))
+        form_fields.set_message(self._form, label, text)
 
     # -- public helpers (tests)
 
@@ -342,12 +270,7 @@ class VitalsDialog(QDialog):
     def _try_save(self) -> None:
         self._tried = True
         self._refresh(lenient=False)
-        blockers = self._blockers()
-        if blockers:
-            self.status_label.setText(
-                self.tr("Not saved yet. {0}").format(" ".join(message for _w, message in blockers))
-            )
-            blockers[0][0].setFocus(Qt.FocusReason.OtherFocusReason)
+        if form_fields.show_blockers(self, self.status_label, self._blockers()):
             return
         try:
             view = self.service.record_vitals(self.actor, self.episode.id, self._entry())
@@ -376,12 +299,5 @@ class VitalsDialog(QDialog):
             target.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
-        if event.key() in _ENTER_KEYS and not (event.modifiers() & Qt.KeyboardModifier.ControlModifier):
-            focus = self.focusWidget()
-            if isinstance(focus, QAbstractButton) and focus is not self.save_button:
-                focus.click()
-            else:
-                self._try_save()
-            event.accept()
-            return
-        super().keyPressEvent(event)
+        if not form_fields.enter_saves(self, event, self.save_button, self._try_save):
+            super().keyPressEvent(event)
