@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 import pytest
+from bench.long_stay import LongStay
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtWidgets import QAbstractButton, QPushButton
 from pytestqt.qtbot import QtBot
@@ -631,98 +632,7 @@ def test_reload_shows_new_data_and_keeps_no_stale_items(
     assert len(trend.window_regions()) == 1
 
 
-# --- a long stay: 20,000 assessments ------------------------------------------------------------------
-
-
-class LongStay:
-    """A stub source with the service's read models: 20,000 COWS every 15 min, a few doses and vitals."""
-
-    def __init__(self, n: int = 20_000) -> None:
-        self.clock = FakeClock(T0)
-        start = T0 - timedelta(minutes=15 * n)
-        rng = np.random.default_rng(4)
-        allowed = [item.allowed_values for item in COWS.items]
-        choices = np.stack([rng.choice(values, size=n) for values in allowed])
-        self._episode = EpisodeDetail(
-            id=1,
-            patient_id=1,
-            mrn="K-9000",
-            name="Long Stay",
-            birth_date=None,
-            sex=None,
-            bed="9Z",
-            admitted_at=start,
-            admitted_by="rn.lee",
-            discharged_at=None,
-            discharged_by="",
-            discharge_note="",
-            tz_name="Europe/Berlin",
-        )
-        self._assessments = []
-        for i in range(n):
-            values = {key: int(choices[row, i]) for row, key in enumerate(COWS.keys)}
-            total = sum(values.values())
-            when = start + timedelta(minutes=15 * i)
-            band = COWS.band_for(total)
-            self._assessments.append(
-                AssessmentView(
-                    id=i + 1,
-                    root_id=i + 1,
-                    version=1,
-                    episode_id=1,
-                    scale="COWS",
-                    taken_at=when,
-                    recorded_at=when,
-                    recorded_by="rn.lee",
-                    recorded_by_name="Robin Lee",
-                    tz_name="Europe/Berlin",
-                    items=values,
-                    total=total,
-                    band_key=band.key,
-                    band_label=band.label,
-                    pulse_bpm=None,
-                    note="",
-                    late_reason="",
-                    replaces_id=None,
-                    amend_reason="",
-                )
-            )
-        self._doses = [
-            DoseView(
-                id=1,
-                episode_id=1,
-                drug="naltrexone",
-                drug_label="Naltrexone",
-                role="antagonist",
-                form="oral",
-                dose_mg=25,
-                description="naltrexone 25 mg PO",
-                given_at=T0 - timedelta(hours=3),
-                recorded_at=T0,
-                recorded_by="rn.lee",
-                note="",
-                warning_reason="",
-                warnings=(),
-            )
-        ]
-
-    def episode(self, episode_id: int) -> EpisodeDetail:
-        return self._episode
-
-    def assessments(self, episode_id: int) -> list[AssessmentView]:
-        return list(self._assessments)
-
-    def doses(self, episode_id: int) -> list[DoseView]:
-        return list(self._doses)
-
-    def vitals(self, episode_id: int) -> list[VitalsView]:
-        return []
-
-    def alerts(self, *, include_inactive: bool = False, episode_id: int | None = None) -> list[AlertView]:
-        return []
-
-    def protocol(self):  # type: ignore[no-untyped-def]
-        return DEFAULT_PROTOCOL
+# --- a long stay: 20,000 assessments (the same synthetic stay the benchmark draws) ----------------------
 
 
 @pytest.fixture(scope="module")
