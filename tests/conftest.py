@@ -62,6 +62,11 @@ def nurse(service: ClinicalService) -> str:
     return service.ensure_user("rn.lee", "Robin Lee", "nurse").username
 
 
+@pytest.fixture
+def physician(service: ClinicalService) -> str:
+    return service.ensure_user("dr.rao", "Dr Priya Rao", "physician").username
+
+
 @pytest.fixture(autouse=True)
 def no_leaked_threads() -> Iterator[None]:
     """A test that leaves a thread running fails (design.md: fail on leaked threads)."""

@@ -60,6 +60,7 @@ def test_a_day_with_failures_logs_no_name_and_no_mrn(
     everything_logged: pytest.LogCaptureFixture,
     service: ClinicalService,
     nurse: str,
+    physician: str,
     clock: FakeClock,
     db_path: Path,
     tmp_path: Path,
@@ -74,8 +75,8 @@ def test_a_day_with_failures_logs_no_name_and_no_mrn(
     clock.advance(minutes=30)
     service.mark_entered_in_error(nurse, first.id, f"Charted on {NAME}'s neighbour by mistake")
     service.refresh_alerts()
-    service.audit_search(mrn=MRN)
-    service.write_audit_csv(nurse, tmp_path / "audit.csv", mrn=MRN)
+    service.audit_search(physician, mrn=MRN)
+    service.write_audit_csv(physician, tmp_path / "audit.csv", mrn=MRN)
 
     # 1. A constraint error: a second patient row with the same MRN (the parameters hold the name).
     with pytest.raises(DatabaseProblem) as duplicate, service.db.write() as session:

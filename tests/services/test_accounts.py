@@ -146,11 +146,14 @@ def test_only_an_administrator_creates_users_and_resets_passwords(
     service: ClinicalService, admin: str, kim: str, role: str
 ) -> None:
     service.create_user(admin, "clin", "Clinician", role, TEMP_PW)
+    service.change_password("clin", TEMP_PW, "clinician's own passphrase")
     before = len(audit_rows(service.db))
 
     with pytest.raises(NotPermitted) as info:
         service.create_user("clin", "rn.new", "New Nurse", "nurse", TEMP_PW)
-    assert "may not create user accounts" in info.value.message
+    assert info.value.message == (
+        f"clin ({role}) may not manage user accounts: that needs the administrator role."
+    )
     with pytest.raises(NotPermitted):
         service.reset_password("clin", kim, TEMP_PW)
     with pytest.raises(NotPermitted):
@@ -456,7 +459,7 @@ def test_migration_0004_keeps_the_rows_of_a_0003_database(tmp_path: Path, clock:
 
     db = open_database(path=path)
     try:
-        assert db.schema_revision == migrations.head_revision() == "0004"
+        assert db.schema_revision == migrations.head_revision() == "0005"
         assert any((path.parent / "backups").iterdir())
         lee = user_row(db, "rn.lee")
         assert (lee.id, lee.display_name, lee.role, lee.active) == (1, "Robin Lee", "nurse", True)
@@ -469,6 +472,9 @@ def test_migration_0004_keeps_the_rows_of_a_0003_database(tmp_path: Path, clock:
         admin = service.create_first_administrator("admin", "Ada Admin", ADMIN_PW).username
         service.reset_password(admin, "rn.lee", TEMP_PW)
         assert service.sign_in("rn.lee", TEMP_PW).must_change_password
+        with pytest.raises(NotPermitted, match="must change the temporary password"):
+            service.admit("rn.lee", admission(T0, mrn="K-9", name="Pat Old"))
+        service.change_password("rn.lee", TEMP_PW, NURSE_PW)
         # The old patient is still there and can be admitted again by its author.
         service.admit("rn.lee", admission(T0, mrn="K-9", name="Pat Old"))
     finally:
@@ -478,6 +484,7 @@ def test_migration_0004_keeps_the_rows_of_a_0003_database(tmp_path: Path, clock:
 def test_migration_0004_downgrades_with_rows_in_place(db: Database, service: ClinicalService) -> None:
     admin = service.create_first_administrator("admin", "Ada Admin", ADMIN_PW).username
     service.create_user(admin, "rn.kim", "Kim Nurse", "nurse", TEMP_PW)
+    service.change_password("rn.kim", TEMP_PW, NURSE_PW)
     service.admit("rn.kim", admission(T0))
     with db.engine.begin() as connection:
         command.downgrade(migrations.config(connection), "0003")

@@ -82,11 +82,6 @@ def the(views: list[AlertView], rule: str) -> AlertView:
 
 
 @pytest.fixture
-def physician(service: ClinicalService) -> str:
-    return service.ensure_user("dr.rao", "Dr Priya Rao", "physician").username
-
-
-@pytest.fixture
 def episode(service: ClinicalService, nurse: str) -> int:
     """No substance history, so the naltrexone dose itself raises nothing (the baseline is there)."""
     return service.admit(nurse, admission(T0 - HOUR, mrn="K-1001", name="Alex Example", bed="3B"))

@@ -56,7 +56,7 @@ def read_csv(path: Path) -> list[dict[str, str]]:
 
 
 def test_search_without_filters_gives_every_row_newest_first(service: ClinicalService, trail: dict) -> None:
-    rows = service.audit_search()
+    rows = service.audit_search("dr.kim")
     assert len(rows) == 9
     assert [(r.id, r.username, r.action, r.patient_mrn) for r in rows] == list(reversed(TRAIL))
     newest = rows[0]
@@ -71,33 +71,39 @@ def test_search_without_filters_gives_every_row_newest_first(service: ClinicalSe
 
 
 def test_each_filter_narrows_the_rows(service: ClinicalService, trail: dict) -> None:
-    assert ids(service.audit_search(mrn="K-1001")) == [9, 7, 4, 3]
-    assert ids(service.audit_search(mrn=" K-1002 ")) == [8, 6, 5]  # typed with spaces
-    assert ids(service.audit_search(username="dr.kim")) == [8, 2]
-    assert ids(service.audit_search(action="assessment.record")) == [8, 7]
+    assert ids(service.audit_search("dr.kim", mrn="K-1001")) == [9, 7, 4, 3]
+    assert ids(service.audit_search("dr.kim", mrn=" K-1002 ")) == [8, 6, 5]  # typed with spaces
+    assert ids(service.audit_search("dr.kim", username="dr.kim")) == [8, 2]
+    assert ids(service.audit_search("dr.kim", action="assessment.record")) == [8, 7]
     # From and To include their own minute: 09:10 to 10:10 is both assessments.
-    window = service.audit_search(since=T0 + timedelta(minutes=10), until=T0 + timedelta(hours=1, minutes=10))
+    window = service.audit_search(
+        "dr.kim", since=T0 + timedelta(minutes=10), until=T0 + timedelta(hours=1, minutes=10)
+    )
     assert ids(window) == [8, 7]
-    assert ids(service.audit_search(since=T0 + timedelta(hours=2))) == [9]
-    assert ids(service.audit_search(until=T0 + timedelta(minutes=5))) == [6, 5, 4, 3, 2, 1]
+    assert ids(service.audit_search("dr.kim", since=T0 + timedelta(hours=2))) == [9]
+    assert ids(service.audit_search("dr.kim", until=T0 + timedelta(minutes=5))) == [6, 5, 4, 3, 2, 1]
 
 
 def test_filters_combine(service: ClinicalService, trail: dict) -> None:
-    assert ids(service.audit_search(mrn="K-1001", action="assessment.record")) == [7]
-    assert ids(service.audit_search(mrn="K-1001", username="rn.lee", since=T0 + timedelta(minutes=1))) == [
+    assert ids(service.audit_search("dr.kim", mrn="K-1001", action="assessment.record")) == [7]
+    assert ids(
+        service.audit_search("dr.kim", mrn="K-1001", username="rn.lee", since=T0 + timedelta(minutes=1))
+    ) == [
         9,
         7,
     ]
-    assert service.audit_search(mrn="K-1001", username="dr.kim") == []  # both exist; nothing in common
+    assert (
+        service.audit_search("dr.kim", mrn="K-1001", username="dr.kim") == []
+    )  # both exist; nothing in common
 
 
 def test_times_in_another_zone_are_compared_as_instants(service: ClinicalService, trail: dict) -> None:
     berlin = datetime.fromisoformat("2026-11-20T11:05:00+01:00")  # 10:05 UTC
-    assert ids(service.audit_search(since=berlin)) == [9, 8]
+    assert ids(service.audit_search("dr.kim", since=berlin)) == [9, 8]
 
 
 def test_limit_keeps_the_newest(service: ClinicalService, trail: dict) -> None:
-    assert ids(service.audit_search(limit=3)) == [9, 8, 7]
+    assert ids(service.audit_search("dr.kim", limit=3)) == [9, 8, 7]
 
 
 def test_the_actions_present_for_the_filter_list(service: ClinicalService, trail: dict) -> None:
@@ -112,22 +118,22 @@ def test_the_actions_present_for_the_filter_list(service: ClinicalService, trail
 
 def test_bad_filters_are_refused_in_words(service: ClinicalService, trail: dict) -> None:
     with pytest.raises(ValidationError) as backwards:
-        service.audit_search(since=T0 + timedelta(hours=2), until=T0)
+        service.audit_search("dr.kim", since=T0 + timedelta(hours=2), until=T0)
     assert backwards.value.field == "From"
     assert "after its end" in backwards.value.message
     with pytest.raises(ValidationError, match="time zone"):
-        service.audit_search(since=datetime(2026, 11, 20, 9, 0))  # naive: whose 09:00?
+        service.audit_search("dr.kim", since=datetime(2026, 11, 20, 9, 0))  # naive: whose 09:00?
     with pytest.raises(NotFound, match="No patient has the MRN 'K-9999'"):
-        service.audit_search(mrn="K-9999")
+        service.audit_search("dr.kim", mrn="K-9999")
     with pytest.raises(NotFound, match=r"no user 'rn\.nobody'"):
-        service.audit_search(username="rn.nobody")
+        service.audit_search("dr.kim", username="rn.nobody")
 
 
 def test_csv_export_has_the_documented_header_and_every_row(
     service: ClinicalService, trail: dict, nurse: str, tmp_path: Path
 ) -> None:
     target = tmp_path / "audit.csv"
-    assert service.write_audit_csv(nurse, target) == 9
+    assert service.write_audit_csv("dr.kim", target) == 9
     raw = target.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")  # UTF-8 BOM: spreadsheets pick the encoding
     assert raw[3:].split(b"\r\n")[0] == (
@@ -148,7 +154,7 @@ def test_csv_export_has_the_documented_header_and_every_row(
     created = rows[-1]
     assert (created["entity_id"], created["patient_mrn"], created["before"]) == ("1", "", "null")
     assert json.loads(created["after"])["username"] == "rn.lee"
-    stored = {r.id: r.row_hash for r in service.audit_search()}
+    stored = {r.id: r.row_hash for r in service.audit_search("dr.kim")}
     assert all(r["row_hash"] == stored[int(r["id"])] for r in rows)
     assert not list(tmp_path.glob("*.part"))  # no temporary file left behind
 
@@ -157,12 +163,12 @@ def test_csv_export_applies_the_filters(
     service: ClinicalService, trail: dict, nurse: str, tmp_path: Path
 ) -> None:
     target = tmp_path / "alex.csv"
-    assert service.write_audit_csv(nurse, target, mrn="K-1001") == 4
+    assert service.write_audit_csv("dr.kim", target, mrn="K-1001") == 4
     assert [r["id"] for r in read_csv(target)] == ["9", "7", "4", "3"]
-    assert service.write_audit_csv(nurse, target, username="dr.kim", action="assessment.record") == 1
+    assert service.write_audit_csv("dr.kim", target, username="dr.kim", action="assessment.record") == 1
     assert [r["id"] for r in read_csv(target)] == ["8"]  # the file was replaced, not appended to
     window = {"since": T0 + timedelta(hours=1), "until": T0 + timedelta(hours=3)}
-    assert service.write_audit_csv(nurse, target, **window) == 4  # rows 8, 9 and the two exports
+    assert service.write_audit_csv("dr.kim", target, **window) == 4  # rows 8, 9 and the two exports
     assert [r["action"] for r in read_csv(target)] == [
         "audit.export",
         "audit.export",
@@ -174,12 +180,12 @@ def test_csv_export_applies_the_filters(
 def test_exporting_is_audited_with_filters_and_count_but_no_patient_data(
     service: ClinicalService, trail: dict, nurse: str, tmp_path: Path
 ) -> None:
-    service.write_audit_csv(nurse, tmp_path / "all.csv")
-    service.write_audit_csv(nurse, tmp_path / "alex.csv", mrn="K-1001", since=T0)
-    exports = service.audit_search(action="audit.export")
+    service.write_audit_csv("dr.kim", tmp_path / "all.csv")
+    service.write_audit_csv("dr.kim", tmp_path / "alex.csv", mrn="K-1001", since=T0)
+    exports = service.audit_search("dr.kim", action="audit.export")
     assert [e.id for e in exports] == [11, 10]
     everything, alex = exports[1], exports[0]
-    assert everything.username == "rn.lee" and everything.patient_mrn == ""
+    assert everything.username == "dr.kim" and everything.patient_mrn == ""
     assert json.loads(everything.after_json) == {"format": "csv", "filters": {}, "rows": 9}
     after = json.loads(alex.after_json)
     assert after == {
@@ -189,7 +195,7 @@ def test_exporting_is_audited_with_filters_and_count_but_no_patient_data(
     }
     assert alex.patient_mrn == "K-1001"  # linked to the patient by id, so it shows in their trail
     assert "K-1001" not in alex.after_json and "Alex" not in alex.after_json
-    assert ids(service.audit_search(mrn="K-1001"))[:1] == [11]
+    assert ids(service.audit_search("dr.kim", mrn="K-1001"))[:1] == [11]
     assert service.verify_audit_chain().intact
 
 
@@ -199,29 +205,29 @@ def test_export_refusals_are_plain_and_leave_nothing_behind(
     tmp_path = tmp_path / "exports"  # the database lives in tmp_path itself
     tmp_path.mkdir()
     with pytest.raises(ValidationError) as missing_folder:
-        service.write_audit_csv(nurse, tmp_path / "no-such-folder" / "audit.csv")
+        service.write_audit_csv("dr.kim", tmp_path / "no-such-folder" / "audit.csv")
     assert missing_folder.value.field == "CSV file"
     assert "Cannot write" in missing_folder.value.message
     assert "No such file or directory" in missing_folder.value.message
     with pytest.raises(ValidationError, match="is a folder"):
-        service.write_audit_csv(nurse, tmp_path)
+        service.write_audit_csv("dr.kim", tmp_path)
     with pytest.raises(ValidationError, match="after its end"):
-        service.write_audit_csv(nurse, tmp_path / "a.csv", since=T0 + timedelta(hours=1), until=T0)
+        service.write_audit_csv("dr.kim", tmp_path / "a.csv", since=T0 + timedelta(hours=1), until=T0)
     with pytest.raises(NotFound, match="K-9999"):
-        service.write_audit_csv(nurse, tmp_path / "a.csv", mrn="K-9999")
+        service.write_audit_csv("dr.kim", tmp_path / "a.csv", mrn="K-9999")
     assert list(tmp_path.iterdir()) == []
-    assert service.audit_search(action="audit.export") == []  # a refused export is not an export
+    assert service.audit_search("dr.kim", action="audit.export") == []  # a refused export is not an export
 
 
 def test_a_typed_formula_is_exported_as_text(
-    service: ClinicalService, nurse: str, clock: FakeClock, tmp_path: Path
+    service: ClinicalService, nurse: str, physician: str, clock: FakeClock, tmp_path: Path
 ) -> None:
     episode = service.admit(nurse, admission(clock.now()))
     clock.advance(minutes=5)
     shown = service.record_assessment(nurse, episode, cows(clock.now()))
     service.mark_entered_in_error(nurse, shown.id, '=HYPERLINK("http://x.invalid","fix")')
     target = tmp_path / "audit.csv"
-    service.write_audit_csv(nurse, target, action="assessment.entered_in_error")
+    service.write_audit_csv(physician, target, action="assessment.entered_in_error")
     (row,) = read_csv(target)
     assert row["reason"] == '\'=HYPERLINK("http://x.invalid","fix")'
 
@@ -229,7 +235,7 @@ def test_a_typed_formula_is_exported_as_text(
 def test_names_and_accents_survive_the_round_trip(
     service: ClinicalService, clock: FakeClock, tmp_path: Path
 ) -> None:
-    user = service.ensure_user("rn.müller", "Jürgen Müller", "nurse").username
+    user = service.ensure_user("rn.müller", "Jürgen Müller", "physician").username
     service.admit(user, admission(clock.now(), "K-2001", "Zoë Ørsted", "1A"))
     target = tmp_path / "audit.csv"
     assert service.write_audit_csv(user, target, username="rn.müller") == 3
@@ -246,13 +252,13 @@ def test_cli_export_writes_the_rows_and_says_how_many(
 ) -> None:
     target = tmp_path / "alex.csv"
     code = main(
-        ["--db", str(db_path), "--user", "rn.lee", "audit", "export", "--csv", str(target), "--mrn", "K-1001"]
+        ["--db", str(db_path), "--user", "dr.kim", "audit", "export", "--csv", str(target), "--mrn", "K-1001"]
     )
     assert code == 0
     assert capsys.readouterr().out.strip() == f"wrote 4 rows to {target}"
     assert [r["id"] for r in read_csv(target)] == ["9", "7", "4", "3"]
     everything = tmp_path / "all.csv"
-    assert main(["--db", str(db_path), "--user", "rn.lee", "audit", "export", "--csv", str(everything)]) == 0
+    assert main(["--db", str(db_path), "--user", "dr.kim", "audit", "export", "--csv", str(everything)]) == 0
     assert capsys.readouterr().out.strip() == f"wrote 10 rows to {everything}"  # 9 + the first export
     assert [r["action"] for r in read_csv(everything)][:2] == ["audit.export", "assessment.entered_in_error"]
 
@@ -261,15 +267,15 @@ def test_cli_export_filters_by_user_time_and_action(
     trail: dict, service: ClinicalService, db_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     target = tmp_path / "out.csv"
-    base = ["--db", str(db_path), "--user", "rn.lee", "audit", "export", "--csv", str(target)]
+    base = ["--db", str(db_path), "--user", "dr.kim", "audit", "export", "--csv", str(target)]
     assert main([*base, "--user", "dr.kim"]) == 0  # after the command: the filter, not the actor
     assert [r["id"] for r in read_csv(target)] == ["8", "2"]
     assert main([*base, "--since", "2026-11-20T10:10:00+01:00", "--until", "2026-11-20T10:00Z"]) == 0
     assert [r["id"] for r in read_csv(target)] == ["7"]  # 09:10 to 10:00 UTC: the 10:10 row is out
     assert main([*base, "--action", "assessment.record"]) == 0
     assert [r["id"] for r in read_csv(target)] == ["8", "7"]
-    exports = service.audit_search(action="audit.export")
-    assert {e.username for e in exports} == {"rn.lee"} and len(exports) == 3
+    exports = service.audit_search("dr.kim", action="audit.export")
+    assert {e.username for e in exports} == {"dr.kim"} and len(exports) == 3
     capsys.readouterr()
 
 
@@ -292,7 +298,7 @@ def test_cli_export_refuses_bad_input_with_exit_2(
 ) -> None:
     target = tmp_path / "out.csv"
     assert (
-        main(["--db", str(db_path), "--user", "rn.lee", "audit", "export", "--csv", str(target), *extra]) == 2
+        main(["--db", str(db_path), "--user", "dr.kim", "audit", "export", "--csv", str(target), *extra]) == 2
     )
     captured = capsys.readouterr()
     assert message in captured.err
@@ -304,7 +310,7 @@ def test_cli_export_to_an_unwritable_place_exits_2_in_words(
     trail: dict, db_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     target = tmp_path / "missing" / "out.csv"
-    assert main(["--db", str(db_path), "--user", "rn.lee", "audit", "export", "--csv", str(target)]) == 2
+    assert main(["--db", str(db_path), "--user", "dr.kim", "audit", "export", "--csv", str(target)]) == 2
     err = capsys.readouterr().err
     assert err.startswith(f"monitor: Cannot write {target}: No such file or directory.")
     with pytest.raises(SystemExit) as no_file:

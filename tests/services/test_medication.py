@@ -671,10 +671,10 @@ def test_bad_substance_reports_are_refused(
 
 
 def test_opioid_free_interval_follows_the_protocol(
-    service: ClinicalService, nurse: str, kratom_episode: int
+    service: ClinicalService, physician: str, kratom_episode: int
 ) -> None:
     service.set_protocol_setting(
-        nurse, "opioid_free_short_days", 10, "physicians adopt 10 days (labels: 7-10)"
+        physician, "opioid_free_short_days", 10, "physicians adopt 10 days (labels: 7-10)"
     )
     [row] = service.readiness(kratom_episode)
     assert (row.interval_days, row.clear_at) == (10, T0 + 7 * DAY)

@@ -80,22 +80,22 @@ def test_ward_board_rows_have_the_numbers_and_the_worst_comes_first(
 
 
 def test_post_dose_due_times_follow_the_protocol(
-    service: ClinicalService, nurse: str, ward: dict[str, int], clock: FakeClock
+    service: ClinicalService, nurse: str, physician: str, ward: dict[str, int], clock: FakeClock
 ) -> None:
     dose_at = clock.now() - timedelta(minutes=30)  # the fixture's COWS was charted 30 min after it
-    service.set_protocol_setting(nurse, "reassess_first_minutes", 60, "local flowsheet: +1 h")
+    service.set_protocol_setting(physician, "reassess_first_minutes", 60, "local flowsheet: +1 h")
     alex = next(r for r in service.ward_board() if r.patient == "Alex Example")
     # the COWS at +30 min is outside +1 h +/- 15 min: the first reassessment is still due
     assert (alex.next_due_reason, alex.next_due_at) == ("post-dose +1 h", dose_at + timedelta(minutes=60))
-    service.set_protocol_setting(nurse, "reassess_tolerance_minutes", 30, "wider window")
-    service.set_protocol_setting(nurse, "reassess_second_minutes", 180, "local flowsheet: +3 h")
+    service.set_protocol_setting(physician, "reassess_tolerance_minutes", 30, "wider window")
+    service.set_protocol_setting(physician, "reassess_second_minutes", 180, "local flowsheet: +3 h")
     alex = next(r for r in service.ward_board() if r.patient == "Alex Example")
     # +/- 30 min: the COWS at +30 min meets the +1 h slot; the second is due at +3 h
     assert (alex.next_due_reason, alex.next_due_at) == ("post-dose +3 h", dose_at + timedelta(minutes=180))
 
 
 def test_a_missed_post_dose_slot_is_shown_until_its_tolerance_ends(
-    service: ClinicalService, nurse: str, clock: FakeClock
+    service: ClinicalService, nurse: str, physician: str, clock: FakeClock
 ) -> None:
     start = clock.now()
     episode = service.admit(nurse, admission(start, "K-9", "Jo Sample", "5A"))
@@ -106,7 +106,7 @@ def test_a_missed_post_dose_slot_is_shown_until_its_tolerance_ends(
     clock.advance(minutes=40)  # the +30 min COWS is 10 min late, still within 15 min
     [row] = service.ward_board()
     assert (row.next_due_reason, row.next_due_at) == ("post-dose +30 min", start + timedelta(minutes=30))
-    service.set_protocol_setting(nurse, "reassess_tolerance_minutes", 5, "strict window")
+    service.set_protocol_setting(physician, "reassess_tolerance_minutes", 5, "strict window")
     [row] = service.ward_board()
     assert (row.next_due_reason, row.next_due_at) == ("post-dose +2 h", start + timedelta(minutes=120))
 

@@ -274,9 +274,9 @@ def test_the_service_refusing_a_snooze_shows_its_reason_in_the_dialog(
 
 
 def test_the_protocol_cap_is_what_the_snooze_dialog_allows(
-    precipitated: MainWindow, qtbot: QtBot, service: ClinicalService, nurse: str
+    precipitated: MainWindow, qtbot: QtBot, service: ClinicalService, nurse: str, physician: str
 ) -> None:
-    dialog = ProtocolDialog(service, nurse)
+    dialog = ProtocolDialog(service, physician)
     qtbot.addWidget(dialog)
     dialog.show()
     dialog.select("high_snooze_cap_minutes")
@@ -289,7 +289,7 @@ def test_the_protocol_cap_is_what_the_snooze_dialog_allows(
     dialog.apply_button.click()
     row = table_text(dialog.table)[dialog.table.currentIndex().row()]
     assert row[1] == "10 minutes (changed)"
-    assert row[5].startswith("rn.lee at ") and row[5].endswith(": Physicians' meeting 2026-11-19")
+    assert row[5].startswith("dr.rao at ") and row[5].endswith(": Physicians' meeting 2026-11-19")
     snooze = SnoozeDialog(service, nurse, _high(precipitated))
     qtbot.addWidget(snooze)
     assert snooze.minutes.maximum() == 10

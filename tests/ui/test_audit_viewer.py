@@ -23,8 +23,8 @@ __all__ = ["trail"]
 
 
 @pytest.fixture
-def viewer(qtbot: QtBot, service: ClinicalService, nurse: str, trail: dict[str, int]) -> AuditViewer:
-    dialog = AuditViewer(service, nurse)
+def viewer(qtbot: QtBot, service: ClinicalService, trail: dict[str, int]) -> AuditViewer:
+    dialog = AuditViewer(service, "dr.kim")
     qtbot.addWidget(dialog)
     dialog.show()
     return dialog
@@ -190,13 +190,13 @@ def test_cancelling_the_file_dialog_exports_nothing(
 ) -> None:
     monkeypatch.setattr(viewer_module.QFileDialog, "getSaveFileName", lambda *a, **k: ("", ""))
     viewer.export_button.click()
-    assert service.audit_search(action="audit.export") == []
+    assert service.audit_search("dr.kim", action="audit.export") == []
 
 
 def test_clinic_menu_opens_the_audit_trail(
     qtbot: QtBot, service: ClinicalService, nurse: str, trail: dict[str, int]
 ) -> None:
-    window = MainWindow(service, nurse, "test database")
+    window = MainWindow(service, "dr.kim", "test database")
     qtbot.addWidget(window)
     window.show()
     clinic = next(m for m in window.menuBar().findChildren(QMenu) if m.title() == "&Clinic")

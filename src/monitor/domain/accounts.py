@@ -67,6 +67,37 @@ PERMISSIONS: Final[Mapping[str, frozenset[str]]] = {
 }
 ACTIONS: Final[tuple[str, ...]] = tuple(PERMISSIONS)
 
+# Each action in the words of a refusal: "rn.lee (nurse) may not sign off an episode's review".
+ACTION_WORDS: Final[Mapping[str, str]] = {
+    "admit": "admit patients",
+    "discharge": "discharge patients",
+    "record_assessment": "record assessments",
+    "amend_assessment": "amend assessments",
+    "mark_entered_in_error": "mark assessments entered in error",
+    "record_vitals": "record vital signs",
+    "mark_vitals_entered_in_error": "mark vital signs entered in error",
+    "record_substance_use": "record substance use",
+    "import_episodes": "import episode files",
+    "record_dose": "record doses",
+    "mark_dose_entered_in_error": "mark doses entered in error",
+    "acknowledge_alert": "acknowledge alerts",
+    "snooze_alert": "snooze alerts",
+    "silence_alert": "silence alerts",
+    "sign_off": "sign off an episode's review",
+    "set_protocol_setting": "change the clinical protocol",
+    "manage_users": "manage user accounts",
+    "reset_password": "reset passwords",
+    "backup": "make or restore backups",
+    "set_workstation_setting": "change the workstation settings",
+    "view_audit": "view or export the audit trail",
+}
+
+
+def refusal(username: str, role: str, action: str) -> str:
+    """Why an account may not do an action, and which role may: the message a refused user reads."""
+    allowed = " or ".join(r for r in ROLES if r in PERMISSIONS[action])
+    return f"{username} ({role}) may not {ACTION_WORDS[action]}: that needs the {allowed} role."
+
 
 class UnknownAction(KeyError):
     """A permission asked for an action the matrix does not name: a programming error, never 'no'."""
@@ -118,3 +149,23 @@ def check_password_policy(password: str, username: str) -> str | None:
 
 LOCKOUT_ATTEMPTS: Final = 5
 LOCKOUT_DURATION: Final = timedelta(minutes=5)
+
+
+# --- the idle lock of a shared bedside workstation --------------------------------------------------
+
+# Issue 5: the screen locks after a configurable number of idle minutes, 10 unless set otherwise.
+IDLE_LOCK_DEFAULT_MINUTES: Final = 10
+# At least 1 minute (a nurse reading a trend must not be thrown out mid-thought), at most an hour
+# (longer leaves a ward's patient list open to whoever walks by).
+IDLE_LOCK_MIN_MINUTES: Final = 1
+IDLE_LOCK_MAX_MINUTES: Final = 60
+IDLE_LOCK_KEY: Final = "idle_lock_minutes"
+
+
+def check_idle_lock_minutes(minutes: float) -> str | None:
+    """None if the value may be used, otherwise why not."""
+    if minutes != int(minutes):
+        return "The idle lock is set in whole minutes."
+    if not IDLE_LOCK_MIN_MINUTES <= minutes <= IDLE_LOCK_MAX_MINUTES:
+        return f"The idle lock must be between {IDLE_LOCK_MIN_MINUTES} and {IDLE_LOCK_MAX_MINUTES} minutes."
+    return None

@@ -30,18 +30,18 @@ from monitor.services.base import SYSTEM_USERNAME, ServiceBase, clean, require_r
 from monitor.services.errors import (
     Conflict,
     NotFound,
-    NotPermitted,
     SignInRefused,
     ValidationError,
 )
 from monitor.services.views import UserView
 from monitor.store import audit
-from monitor.store.models import User
+from monitor.store.models import User, WorkstationSetting
 
 # argon2id (argon2-cffi's default type) at OWASP's minimum: m=19 MiB, t=2, p=1.
 HASHER = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
 
 WRONG_CREDENTIALS = "Wrong user name or password."
+SESSION_EVENTS = ("lock", "sign_out", "draft_discarded")
 MAX_USERNAME = 64
 
 
@@ -67,6 +67,8 @@ def account_view(user: User) -> UserView:
         active=user.active,
         is_workstation_default=user.is_workstation_default,
         must_change_password=user.must_change_password,
+        locked_until=user.locked_until,
+        has_password=user.password_hash is not None,
     )
 
 
@@ -132,7 +134,7 @@ class AccountsMixin(ServiceBase):
         password_hash = HASHER.hash(temporary_password)
         now = self.clock.now()
         with self.db.write() as session:
-            admin = self._permitted(session, actor, "manage_users", "create user accounts")
+            admin = self._actor(session, actor, "manage_users")
             if session.scalar(select(User).where(User.username == username)) is not None:
                 raise Conflict(
                     f"The user name {username!r} already exists; reset its password to let it sign in."
@@ -172,7 +174,7 @@ class AccountsMixin(ServiceBase):
         password_hash = HASHER.hash(temporary)
         now = self.clock.now()
         with self.db.write() as session:
-            admin = self._permitted(session, actor, "reset_password", "reset passwords")
+            admin = self._actor(session, actor, "reset_password")
             user = self._account(session, target_name)
             before = self._audit_state(user)
             user.password_hash = password_hash
@@ -196,7 +198,7 @@ class AccountsMixin(ServiceBase):
         why = require_reason("Reason", reason, "deactivate an account")
         now = self.clock.now()
         with self.db.write() as session:
-            admin = self._permitted(session, actor, "manage_users", "deactivate accounts")
+            admin = self._actor(session, actor, "manage_users")
             user = self._account(session, clean(username))
             if not user.active:
                 return account_view(user)
@@ -218,6 +220,82 @@ class AccountsMixin(ServiceBase):
                 reason=why,
             )
             return account_view(user)
+
+    def users(self, actor: str) -> list[UserView]:
+        """Every account people use (not the application's own), active first, by user name."""
+        with self.db.read() as session:
+            self._actor(session, actor, "manage_users")
+            rows = session.scalars(select(User).where(User.username != SYSTEM_USERNAME))
+            return sorted((account_view(u) for u in rows), key=lambda v: (not v.active, v.username))
+
+    # --- the idle lock ----------------------------------------------------------------------------
+
+    def idle_lock_minutes(self) -> int:
+        """Minutes without a key or mouse press before the workstation locks (default 10)."""
+        with self.db.read() as session:
+            row = session.scalar(
+                select(WorkstationSetting)
+                .where(WorkstationSetting.key == accounts.IDLE_LOCK_KEY)
+                .order_by(WorkstationSetting.id.desc())
+                .limit(1)
+            )
+            return int(row.value) if row is not None else accounts.IDLE_LOCK_DEFAULT_MINUTES
+
+    def set_idle_lock_minutes(self, actor: str, minutes: int, reason: str) -> None:
+        """An administrator sets the idle lock for every workstation on this database (audited)."""
+        problem = accounts.check_idle_lock_minutes(minutes)
+        if problem is not None:
+            raise ValidationError("Lock after (minutes)", problem)
+        why = require_reason("Reason", reason, "change the idle lock")
+        before = self.idle_lock_minutes()
+        now = self.clock.now()
+        with self.db.write() as session:
+            admin = self._actor(session, actor, "set_workstation_setting")
+            session.add(
+                WorkstationSetting(
+                    key=accounts.IDLE_LOCK_KEY,
+                    value=float(minutes),
+                    set_at=now,
+                    set_by_id=admin.id,
+                    reason=why,
+                )
+            )
+            session.flush()
+            audit.append(
+                session,
+                at=now,
+                user_id=admin.id,
+                action="settings.set",
+                entity="workstation_setting",
+                entity_id=None,
+                before={accounts.IDLE_LOCK_KEY: before},
+                after={accounts.IDLE_LOCK_KEY: int(minutes)},
+                reason=why,
+            )
+
+    def record_session_event(self, username: str, event: str) -> None:
+        """A workstation's lock, sign-out or user switch, in the audit trail.
+
+        `event` is "lock" (the idle timer or the user locked the screen), "unlock" is not needed (the
+        sign-in that follows is audited by sign_in), "sign_out", or "draft_discarded" (an unsaved
+        assessment was thrown away because someone else signed in).
+        """
+        if event not in SESSION_EVENTS:
+            raise ValueError(f"unknown session event {event!r}")
+        now = self.clock.now()
+        with self.db.write() as session:
+            user = session.scalar(select(User).where(User.username == clean(username)))
+            if user is None:
+                raise NotFound(f"There is no account {username!r}.")
+            audit.append(
+                session,
+                at=now,
+                user_id=user.id,
+                action=f"session.{event}",
+                entity="user",
+                entity_id=user.id,
+                after={},
+            )
 
     # --- signing in -------------------------------------------------------------------------------
 
@@ -354,12 +432,6 @@ class AccountsMixin(ServiceBase):
             select(User).where(User.active.is_(True), User.password_hash.is_not(None)).order_by(User.id)
         )
         return [user for user in candidates if _is_administrator(user)]
-
-    def _permitted(self, session: Session, actor: str, action: str, what: str) -> User:
-        user = self._actor(session, actor)
-        if not accounts.can(user.role, action):
-            raise NotPermitted(f"{user.username} ({user.role}) may not {what}; an administrator may.")
-        return user
 
     def _account(self, session: Session, username: str) -> User:
         user = session.scalar(select(User).where(User.username == username)) if username else None

@@ -67,7 +67,7 @@ class AlertingMixin(ServiceBase):
         now = self.clock.now()
         why = require_reason("Reason", reason, "change the protocol")
         with self.db.write() as session:
-            user = self._actor(session, actor)
+            user = self._actor(session, actor, "set_protocol_setting")
             current = load_protocol(session)
             try:
                 protocol_module.setting_spec(key)
@@ -385,7 +385,7 @@ class AlertingMixin(ServiceBase):
     def acknowledge_alert(self, actor: str, alert_id: int, reason: str = "") -> AlertView:
         now = self.clock.now()
         with self.db.write() as session:
-            user = self._actor(session, actor)
+            user = self._actor(session, actor, "acknowledge_alert")
             view = self._alert_view(session, alert_id, now)
             if view.priority == Priority.HIGH.label:
                 why = require_reason("Reason", reason, "acknowledge a high-priority alert")
@@ -399,7 +399,7 @@ class AlertingMixin(ServiceBase):
     def snooze_alert(self, actor: str, alert_id: int, minutes: int, reason: str = "") -> AlertView:
         now = self.clock.now()
         with self.db.write() as session:
-            user = self._actor(session, actor)
+            user = self._actor(session, actor, "snooze_alert")
             view = self._alert_view(session, alert_id, now)
             try:
                 until = alert_state.snooze_until(
@@ -414,7 +414,7 @@ class AlertingMixin(ServiceBase):
         """Stop the sound of this alert until it escalates (the sound itself cannot be turned off)."""
         now = self.clock.now()
         with self.db.write() as session:
-            user = self._actor(session, actor)
+            user = self._actor(session, actor, "silence_alert")
             view = self._alert_view(session, alert_id, now)
             self._add_event(session, user, view, EventKind.SILENCE, now, "", None)
             return self._alert_view(session, alert_id, now)

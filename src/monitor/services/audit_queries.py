@@ -187,6 +187,7 @@ class AuditQueriesMixin(ServiceBase):
 
     def audit_search(
         self,
+        actor: str,
         *,
         mrn: str | None = None,
         username: str | None = None,
@@ -200,6 +201,7 @@ class AuditQueriesMixin(ServiceBase):
         if limit < 1:
             raise ValidationError("Limit", "The limit must be at least 1.")
         with self.db.read() as session:
+            self._actor(session, actor, "view_audit")
             rows = list(_records(session, filters, limit))
             if not rows:
                 _check_names(session, filters)
@@ -227,6 +229,8 @@ class AuditQueriesMixin(ServiceBase):
         audited with the filters and the count.
         """
         filters = _filters(mrn, username, since, until, action)
+        with self.db.read() as session:
+            self._actor(session, actor, "view_audit")  # refused before any file is touched
         target = Path(path)
         if not str(path).strip():
             raise ValidationError("CSV file", "Choose a file to export to.")
@@ -270,7 +274,7 @@ class AuditQueriesMixin(ServiceBase):
             "action": filters.action,
         }
         with self.db.write() as session:
-            user = self._actor(session, actor)
+            user = self._actor(session, actor, "view_audit")
             audit.append(
                 session,
                 at=now,

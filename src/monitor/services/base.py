@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from monitor.domain import charting
+from monitor.domain import accounts, charting
 from monitor.services.clock import Clock, SystemClock, workstation_zone_name
-from monitor.services.errors import Conflict, NotFound, ServiceError, ValidationError
+from monitor.services.errors import Conflict, NotFound, NotPermitted, ServiceError, ValidationError
 from monitor.store import audit
 from monitor.store.database import Database
 from monitor.store.models import Base, Episode, User
@@ -50,13 +50,28 @@ class ServiceBase:
         self.clock: Clock = clock or SystemClock()
         self.zone_name = zone_name or workstation_zone_name()
 
-    def _actor(self, session: Session, username: str) -> User:
+    def _actor(self, session: Session, username: str, action: str) -> User:
+        """The acting account, if it may do `action` (monitor.domain.accounts.PERMISSIONS).
+
+        Every write goes through here, so a refused role is refused whatever screen or command
+        called the service, not only where a button is hidden.
+        """
         user = session.scalar(select(User).where(User.username == username))
         if user is None:
             raise ServiceError(f"Unknown user {username!r}: every write must name an existing user.")
         if not user.active:
             raise ServiceError(f"The account {username!r} is deactivated and cannot record.")
+        if user.must_change_password and user.password_hash is not None:
+            raise NotPermitted(f"{username} must change the temporary password before doing anything else.")
+        if not accounts.can(user.role, action):
+            raise NotPermitted(accounts.refusal(username, user.role, action))
         return user
+
+    def may(self, username: str, action: str) -> bool:
+        """Would `_actor` let this account do `action`? For screens that hide what would be refused."""
+        with self.db.read() as session:
+            user = session.scalar(select(User).where(User.username == username))
+            return user is not None and user.active and accounts.can(user.role, action)
 
     def _system_user(self, session: Session) -> User:
         """The account that signs what the app does by itself (escalation of an alert)."""
@@ -81,10 +96,10 @@ class ServiceBase:
         return episode
 
     def _open_episode(
-        self, session: Session, actor: str, episode_id: int, records: str
+        self, session: Session, actor: str, action: str, episode_id: int, records: str
     ) -> tuple[User, Episode]:
         """The acting user and the episode a new record goes to; a discharged one takes no more `records`."""
-        user = self._actor(session, actor)
+        user = self._actor(session, actor, action)
         episode = self._episode(session, episode_id)
         if episode.discharged_at is not None:
             raise Conflict(f"This episode is discharged; {records} can no longer be added.")

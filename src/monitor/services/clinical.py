@@ -149,7 +149,7 @@ class ClinicalService(
             uses.append(use)
 
         with self.db.write() as session:
-            user = self._actor(session, actor)
+            user = self._actor(session, actor, "admit")
             patient = session.scalar(select(Patient).where(Patient.mrn == mrn))
             if patient is None:
                 patient = Patient(
@@ -236,7 +236,7 @@ class ClinicalService(
         now = self.clock.now()
         when = self._checked_time("Discharged at", discharged_at, now)
         with self.db.write() as session:
-            user = self._actor(session, actor)
+            user = self._actor(session, actor, "discharge")
             episode = self._episode(session, episode_id)
             if episode.discharged_at is not None:
                 raise Conflict("This episode is already discharged.")
@@ -269,7 +269,7 @@ class ClinicalService(
         taken_at = self._checked_time("Time taken", entry.taken_at, now)
         late_reason = self._late_reason("Reason for late charting", taken_at, now, entry.late_reason)
         with self.db.write() as session:
-            user, episode = self._open_episode(session, actor, episode_id, "assessments")
+            user, episode = self._open_episode(session, actor, "record_assessment", episode_id, "assessments")
             if taken_at < episode.admitted_at - charting.LATE_CHARTING_AFTER:
                 raise ValidationError("Time taken", "The time taken is before the admission.")
             row = self._insert_assessment(
@@ -299,7 +299,7 @@ class ClinicalService(
         result = self._score(entry)
         taken_at = self._checked_time("Time taken", entry.taken_at, now)
         with self.db.write() as session:
-            user = self._actor(session, actor)
+            user = self._actor(session, actor, "amend_assessment")
             old = session.get(Assessment, assessment_id)
             if old is None:
                 raise NotFound(f"Assessment {assessment_id} does not exist.")
@@ -338,7 +338,7 @@ class ClinicalService(
         now = self.clock.now()
         why = require_reason("Reason", reason, "mark an assessment entered in error")
         with self.db.write() as session:
-            user = self._actor(session, actor)
+            user = self._actor(session, actor, "mark_entered_in_error")
             row = session.get(Assessment, assessment_id)
             if row is None:
                 raise NotFound(f"Assessment {assessment_id} does not exist.")

@@ -81,7 +81,7 @@ class ImportingMixin(ServiceBase):
         now = self.clock.now()
         report = ImportReport()
         with self.db.write() as session:
-            user = self._actor(session, actor)
+            user = self._actor(session, actor, "import_episodes")
             touched: list[Episode] = []
             for record in records:
                 episode = self._import_one(session, user, record, now, report, create_unknown_users)

@@ -88,7 +88,7 @@ class MedicationMixin(ServiceBase):
         late_reason = self._late_reason("Reason for late charting", given_at, now, entry.late_reason)
         entry = DoseInput(entry.drug, entry.form, entry.dose_mg, given_at, entry.note, entry.warning_reason)
         with self.db.write() as session:
-            user, episode = self._open_episode(session, actor, episode_id, "doses")
+            user, episode = self._open_episode(session, actor, "record_dose", episode_id, "doses")
             self._not_before_admission("Time given", given_at, episode)
             warnings = self._dose_warnings(session, episode, entry, now)
             reason = clean(entry.warning_reason)
@@ -147,7 +147,7 @@ class MedicationMixin(ServiceBase):
         now = self.clock.now()
         why = require_reason("Reason", reason, "mark a dose entered in error")
         with self.db.write() as session:
-            user = self._actor(session, actor)
+            user = self._actor(session, actor, "mark_dose_entered_in_error")
             row = session.get(Dose, dose_id)
             if row is None:
                 raise NotFound(f"Dose {dose_id} does not exist.")
@@ -218,7 +218,7 @@ class MedicationMixin(ServiceBase):
         taken_at = self._checked_time("Time taken", entry.taken_at, now)
         late_reason = self._late_reason("Reason for late charting", taken_at, now, entry.late_reason)
         with self.db.write() as session:
-            user, episode = self._open_episode(session, actor, episode_id, "vital signs")
+            user, episode = self._open_episode(session, actor, "record_vitals", episode_id, "vital signs")
             self._not_before_admission("Time taken", taken_at, episode)
             row = Vitals(
                 episode_id=episode.id,
@@ -262,7 +262,7 @@ class MedicationMixin(ServiceBase):
         now = self.clock.now()
         why = require_reason("Reason", reason, "mark vital signs entered in error")
         with self.db.write() as session:
-            user = self._actor(session, actor)
+            user = self._actor(session, actor, "mark_vitals_entered_in_error")
             row = session.get(Vitals, vitals_id)
             if row is None:
                 raise NotFound(f"Vital signs {vitals_id} do not exist.")
@@ -316,7 +316,9 @@ class MedicationMixin(ServiceBase):
         if use.route and use.route not in substances.ROUTES:
             raise ValidationError("Route", f"Route must be one of {', '.join(substances.ROUTES)}.")
         with self.db.write() as session:
-            user, episode = self._open_episode(session, actor, episode_id, "substance reports")
+            user, episode = self._open_episode(
+                session, actor, "record_substance_use", episode_id, "substance reports"
+            )
             row = SubstanceUpdate(
                 episode_id=episode.id,
                 substance=use.substance,

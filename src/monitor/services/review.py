@@ -74,7 +74,7 @@ class ReviewMixin(ServiceBase):
         text = require_reason("Comment", comment, "sign off a period")
         end = self._checked_time("Period end", period_end or now, now)
         with self.db.write() as session:
-            user = self._actor(session, actor)
+            user = self._actor(session, actor, "sign_off")
             episode = self._episode(session, episode_id)
             previous = _last_sign_off(session, episode_id)
             start = previous.period_end if previous else episode.admitted_at

@@ -17,6 +17,9 @@ class UserView:
     is_workstation_default: bool
     # Set after an administrator's reset or for a new account: the next screen must be a password change.
     must_change_password: bool = False
+    # Until when too many failed sign-ins lock the account (None: not locked).
+    locked_until: datetime | None = None
+    has_password: bool = False
 
 
 @dataclass(frozen=True)

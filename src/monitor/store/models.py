@@ -310,6 +310,20 @@ class ProtocolSetting(Base):
     reason: Mapped[str] = mapped_column(Text)
 
 
+class WorkstationSetting(Base):
+    """One change of a non-clinical setting (the idle lock's minutes). Newest row per key wins."""
+
+    __tablename__ = "workstation_settings"
+    __table_args__ = (Index("ix_workstation_settings_key", "key", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(64))
+    value: Mapped[float]
+    set_at: Mapped[datetime]
+    set_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    reason: Mapped[str] = mapped_column(Text)
+
+
 class Alert(Base):
     """An alert the rules raised, stored once by its stable key. Its content follows the data (the peak
     of a precipitated withdrawal, a resolution); what people did about it lives in AlertEventRow."""
