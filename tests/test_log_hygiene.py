@@ -95,7 +95,16 @@ def test_a_day_with_failures_logs_no_name_and_no_mrn(
             locked.admit(nurse, admission(clock.now(), "K-1003", NAME, "4A"))
         assert busy.value.kind is ProblemKind.BUSY
         # The same failure through the command line, which logs the problem's detail at DEBUG.
-        export = ["--db", str(db_path), "--user", nurse, "audit", "export", "--csv", str(tmp_path / "x.csv")]
+        export = [
+            "--db",
+            str(db_path),
+            "--user",
+            physician,
+            "audit",
+            "export",
+            "--csv",
+            str(tmp_path / "x.csv"),
+        ]
         assert main([*export, "--mrn", MRN]) == 2
         assert "The database is busy" in capsys.readouterr().err
         locked_db.dispose()

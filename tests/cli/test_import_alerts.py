@@ -261,6 +261,9 @@ def test_import_audits_each_record_with_the_importing_user(
 ) -> None:
     db = tmp_path / "w.sqlite"
     f = write(tmp_path / "a.json", kratom_day3_file())
+    service = service_on(db)
+    service.ensure_user("rn.admin", "Importing Nurse", "nurse")
+    service.db.dispose()
     assert run(capsys, "--db", str(db), "--user", "rn.admin", "import", str(f))[0] == 0
     with sqlite3.connect(db) as raw:
         rows = raw.execute(
@@ -274,6 +277,24 @@ def test_import_audits_each_record_with_the_importing_user(
     assert ("user.create", "rn.admin") in [(r[0], r[1]) for r in rows]  # rn.lee, created by the import
     assert {r[1] for r in rows} == {"rn.admin"}
     assert all(r[2] is not None for r in rows if r[0] != "user.create")
+
+
+def test_a_user_name_without_an_account_is_refused_not_created(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = tmp_path / "w.sqlite"
+    f = write(tmp_path / "a.json", kratom_day3_file())
+    code, _out, err = run(capsys, "--db", str(db), "--user", "dr.nobody", "import", str(f))
+    assert code == 2
+    assert err == (
+        "monitor: There is no account 'dr.nobody'. An administrator creates accounts in the app "
+        "(Clinic > Users and workstation lock).\n"
+    )
+    service = service_on(db)
+    try:
+        assert not service.account_exists("dr.nobody") and service.open_episodes() == []
+    finally:
+        service.db.dispose()
 
 
 def test_alerts_all_keeps_an_alert_withdrawn_by_an_entered_in_error_cows(

@@ -105,10 +105,18 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _acting_user(service: ClinicalService, requested: str | None) -> str:
-    name = requested or locations.configured_user()
-    if name:
-        return service.ensure_user(name).username
-    return service.ensure_workstation_user().username
+    """The account a command writes as: --user or $MONITOR_USER must name an existing account (the
+    command line never creates one); without either, the workstation account (a nurse with no
+    password, which cannot sign in to the app)."""
+    name = (requested or locations.configured_user() or "").strip()
+    if not name:
+        return service.ensure_workstation_user().username
+    if not service.account_exists(name):
+        raise ServiceError(
+            f"There is no account {name!r}. An administrator creates accounts in the app "
+            "(Clinic > Users and workstation lock)."
+        )
+    return name
 
 
 def _dispatch(args: argparse.Namespace) -> int:
@@ -255,7 +263,7 @@ def _alerts(service: ClinicalService, args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from monitor.services.demo import seed_demo
+    from monitor.services.demo import DEMO_SIGN_IN_HINT, seed_demo
 
     if args.database_url:
         print("monitor: the demo only seeds a local SQLite file; drop --database-url", file=sys.stderr)
@@ -278,7 +286,7 @@ def _demo(args: argparse.Namespace) -> int:
         return EXIT_OK
     from monitor.ui.app import run_gui
 
-    return run_gui(path=path, url=None, user=args.user)
+    return run_gui(path=path, url=None, user=args.user, sign_in_hint=DEMO_SIGN_IN_HINT)
 
 
 if __name__ == "__main__":

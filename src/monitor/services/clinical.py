@@ -19,7 +19,7 @@ from monitor.domain import charting, scales, substances
 from monitor.services.accounts import AccountsMixin
 from monitor.services.alerting import AlertingMixin
 from monitor.services.audit_queries import AuditQueriesMixin
-from monitor.services.base import ServiceBase, clean, require_reason, usernames
+from monitor.services.base import SYSTEM_USERNAME, ServiceBase, clean, require_reason, usernames
 from monitor.services.errors import Conflict, NotFound, ValidationError
 from monitor.services.importing import ImportingMixin
 from monitor.services.medication import MedicationMixin
@@ -100,6 +100,12 @@ class ClinicalService(
         return self.ensure_user(
             WORKSTATION_USERNAME, WORKSTATION_DISPLAY_NAME, "nurse", workstation_default=True
         )
+
+    def account_exists(self, username: str) -> bool:
+        """An account of that name exists and is active (the application's own never counts)."""
+        with self.db.read() as session:
+            user = session.scalar(select(User).where(User.username == clean(username)))
+            return user is not None and user.active and user.username != SYSTEM_USERNAME
 
     def user_label(self, username: str) -> str:
         """How the status bar names the acting user, e.g. "rn.lee (Robin Lee)"."""

@@ -13,6 +13,30 @@ from monitor.domain.scales import COWS, resting_pulse_value
 from monitor.services.clinical import ClinicalService
 from monitor.services.views import AdmissionRequest, AssessmentInput, DoseInput, SubstanceInput, VitalsInput
 
+# The demo database's accounts all share this password; the sign-in screen of `monitor demo` says so.
+# Only ever used for the demo file (locations.demo_database_path), never for a clinic's database.
+DEMO_PASSWORD = "demo-password"
+# user name, full name, role
+DEMO_ACCOUNTS = (
+    ("rn.lee", "Robin Lee", "nurse"),
+    ("rn.okafor", "Chidi Okafor", "nurse"),
+    ("dr.park", "Dr Jamie Park", "physician"),
+)
+DEMO_ADMINISTRATOR = "admin"
+DEMO_SIGN_IN_HINT = (
+    f"Demo accounts: {', '.join(name for name, _, _ in DEMO_ACCOUNTS)} and {DEMO_ADMINISTRATOR} "
+    f"(users and settings); password {DEMO_PASSWORD}"
+)
+
+
+def _demo_accounts(service: ClinicalService) -> None:
+    """The accounts people sign in with, made as an administrator would (then their own password)."""
+    admin = service.create_first_administrator(DEMO_ADMINISTRATOR, "Ada Admin", DEMO_PASSWORD).username
+    temporary = "temporary-demo-password"
+    for username, full_name, role in DEMO_ACCOUNTS:
+        service.create_user(admin, username, full_name, role, temporary)
+        service.change_password(username, temporary, DEMO_PASSWORD)
+
 
 class _SeedClock:
     def __init__(self, now: datetime) -> None:
@@ -150,11 +174,8 @@ def seed_demo(service: ClinicalService, now: datetime | None = None) -> list[int
     service.clock = clock
     try:
         clock.current = now - timedelta(days=3)
-        service.ensure_workstation_user()
-        nurses = [
-            service.ensure_user("rn.lee", "Robin Lee", "nurse").username,
-            service.ensure_user("rn.okafor", "Chidi Okafor", "nurse").username,
-        ]
+        _demo_accounts(service)
+        nurses = [name for name, _, role in DEMO_ACCOUNTS if role == "nurse"]
         episode_ids = []
         for mrn, name, birth, sex, bed, admitted_h, uses, charts in _PATIENTS:
             admitted = now - timedelta(hours=admitted_h)

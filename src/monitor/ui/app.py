@@ -1,4 +1,5 @@
-"""Starting the GUI: open the database (plain message on failure), then the main window."""
+"""Starting the GUI: open the database (plain message on failure), the first administrator on an empty
+database, the sign-in, then the main window."""
 
 from __future__ import annotations
 
@@ -11,26 +12,37 @@ from monitor.services import locations
 from monitor.services.errors import DatabaseProblem, ServiceError
 
 
-def run_gui(*, path: Path | None, url: str | None, user: str | None) -> int:
+def run_gui(*, path: Path | None, url: str | None, user: str | None, sign_in_hint: str = "") -> int:
+    """`user` (--user or $MONITOR_USER) only fills in the sign-in's user name: a password is always asked."""
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)
     app.setApplicationName("Withdrawal monitor")
     app.setOrganizationName("WithdrawalMonitor")
     try:
         service = locations.connect(path=path, url=url)
-        name = user or locations.configured_user()
-        actor = service.ensure_user(name).username if name else service.ensure_workstation_user().username
+        first_start = service.needs_first_administrator()
     except (DatabaseProblem, ServiceError) as problem:
         message = problem.message
         print(f"monitor: {message}", file=sys.stderr)
         QMessageBox.critical(None, "Withdrawal monitor", message)
         return 2
     from monitor.ui.main_window import MainWindow
+    from monitor.ui.sign_in import FirstAdministratorDialog, SignInDialog
 
-    where = url or str(service.db.path)
-    window = MainWindow(service, actor, where)
-    window.show()
     try:
+        name = user or locations.configured_user() or ""
+        if first_start:
+            first = FirstAdministratorDialog(service)
+            if not first.exec() or first.user is None:
+                return 0
+            name = first.user.username
+        sign_in = SignInDialog(service, hint=sign_in_hint)
+        sign_in.form.prefill(name)
+        if not sign_in.exec() or sign_in.user is None:
+            return 0
+        where = url or str(service.db.path)
+        window = MainWindow(service, sign_in.user.username, where, sign_in_hint=sign_in_hint)
+        window.show()
         return app.exec()
     finally:
         service.db.dispose()

@@ -194,8 +194,7 @@ class AuditViewer(QDialog):
         f = self.filters()
         try:
             rows = self.service.audit_search(
-                self.actor,
-                mrn=f.mrn, username=f.username, since=f.since, until=f.until, action=f.action
+                self.actor, mrn=f.mrn, username=f.username, since=f.since, until=f.until, action=f.action
             )
         except Exception as exc:  # a typo in the MRN, From after To, a busy database: words
             self.message.setText(describe(exc))

@@ -11,6 +11,7 @@ Nothing is kept here that cannot be rebuilt: the service saves, the form only co
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import pairwise
 
@@ -412,6 +413,24 @@ class _FittingScrollArea(QScrollArea):
 # --- the dialog -------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class CowsDraft:
+    """What was entered in a COWS form that the idle lock closed before it was saved.
+
+    Kept in memory only (never written anywhere): it goes back into a new form for the same nurse, or
+    is thrown away when someone else signs in at the workstation.
+    """
+
+    episode_id: int
+    amend: AssessmentView | None
+    items: dict[str, int | None]
+    pulse_text: str
+    taken_at: datetime
+    note: str
+    late_reason: str
+    amend_reason: str
+
+
 class CowsForm(QDialog):
     """Record (or amend) one COWS for an episode; after a successful save `saved` holds the result."""
 
@@ -422,6 +441,7 @@ class CowsForm(QDialog):
         episode: EpisodeDetail,
         *,
         amend: AssessmentView | None = None,
+        draft: CowsDraft | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
@@ -486,6 +506,9 @@ class CowsForm(QDialog):
         self._set_tab_order()
         self._prefill()
         self._initial_state = self._state()
+        if draft is not None:
+            # After the initial state: a restored draft counts as unsaved input (Esc asks first).
+            self._restore(draft)
 
         self._recheck = QTimer(self)
         self._recheck.setInterval(_RECHECK_MS)
@@ -693,6 +716,37 @@ class CowsForm(QDialog):
             self.pulse_edit.setText(str(self.amend.pulse_bpm))
         self.note_edit.setText(self.amend.note)
         self.late_reason_edit.setText(self.amend.late_reason)
+
+    def draft(self) -> CowsDraft:
+        """Everything entered so far, to be put back after the screen was locked."""
+        return CowsDraft(
+            episode_id=self.episode.id,
+            amend=self.amend,
+            items=self._answers(),
+            pulse_text=self.pulse_edit.text(),
+            taken_at=self.taken_at(),
+            note=self.note_edit.text(),
+            late_reason=self.late_reason_edit.text(),
+            amend_reason=self.amend_reason_edit.text() if self.amend_reason_edit is not None else "",
+        )
+
+    def _restore(self, draft: CowsDraft) -> None:
+        self.time_edit.setDateTime(timefmt.to_qdatetime(draft.taken_at))
+        self.pulse_edit.setText(draft.pulse_text)
+        for key, box in self._items.items():
+            if not box.locked:  # item 1 follows the pulse when one is typed
+                box.select_value(draft.items.get(key))
+        self.note_edit.setText(draft.note)
+        self.late_reason_edit.setText(draft.late_reason)
+        if self.amend_reason_edit is not None:
+            self.amend_reason_edit.setText(draft.amend_reason)
+
+    def close_for_lock(self) -> CowsDraft | None:
+        """Close without asking (nobody may be there to answer); the unsaved input, if any, is returned."""
+        kept = self.draft() if self.saved is None and self.has_changes() else None
+        self._closing_programmatically = True
+        self.reject()
+        return kept
 
     def _state(self) -> tuple[object, ...]:
         return (

@@ -10,6 +10,7 @@ from PySide6.QtCore import QModelIndex, QSignalBlocker, QSortFilterProxyModel, Q
 from PySide6.QtGui import QAction, QBrush, QColor, QFont, QKeySequence, QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QApplication,
     QDialog,
     QDockWidget,
     QHBoxLayout,
@@ -19,12 +20,14 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QPushButton,
     QSplitter,
+    QStackedWidget,
     QTableView,
     QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
+from monitor.domain import accounts
 from monitor.domain.medications import FORM_ABBREVIATIONS, format_mg
 from monitor.services.clinical import ClinicalService
 from monitor.services.views import (
@@ -34,20 +37,24 @@ from monitor.services.views import (
     EpisodeDetail,
     EpisodeSummary,
     ReadinessRow,
+    UserView,
     VitalsView,
 )
 from monitor.ui.admit_dialog import AdmitDialog
 from monitor.ui.alerts import AlertBar, AlertPanel
 from monitor.ui.audit_viewer import AuditViewer
-from monitor.ui.cows_form import CowsForm
+from monitor.ui.cows_form import CowsDraft, CowsForm
 from monitor.ui.dialogs import DischargeDialog, HistoryDialog, ReasonDialog, SubstanceReportDialog
 from monitor.ui.dose_dialog import DoseDialog
 from monitor.ui.errors import describe, show_error
+from monitor.ui.lock import IdleWatcher, LockScreen
 from monitor.ui.protocol_dialog import ProtocolDialog
 from monitor.ui.readiness import ReadinessPanel
 from monitor.ui.review_panel import ReviewPanel
+from monitor.ui.sign_in import ChangePasswordDialog
 from monitor.ui.timefmt import ago, local
 from monitor.ui.trend import TrendView
+from monitor.ui.users_dialog import UsersDialog
 from monitor.ui.vitals_dialog import VitalsDialog
 from monitor.ui.ward_board import WardBoard
 
@@ -230,6 +237,8 @@ class EpisodeView(QWidget):
         buttons.addWidget(self.discharge_button)
         layout.addLayout(buttons)
         self.episode: EpisodeDetail | None = None
+        # The signed-in user may chart (nurse or physician): an administrator alone only reads.
+        self.may_chart = True
         self.rows: list[AssessmentView] = []
         self.dose_rows: list[DoseView] = []
         self.vitals_rows: list[VitalsView] = []
@@ -399,7 +408,7 @@ class EpisodeView(QWidget):
         return next((v for v in self.vitals_rows if v.id == wanted), None)
 
     def _update_buttons(self) -> None:
-        is_open = self.episode is not None and self.episode.is_open
+        is_open = self.episode is not None and self.episode.is_open and self.may_chart
         tab = self.current_tab()
         chosen = self.selected_assessment() if tab == TAB_ASSESSMENTS else None
         self.record_button.setEnabled(is_open)
@@ -425,10 +434,17 @@ class MainWindow(QMainWindow):
     #: How often the alerts are re-evaluated (ms): overdue alerts appear without anyone touching the app.
     alert_interval_ms = 30_000
 
-    def __init__(self, service: ClinicalService, actor: str, location: str) -> None:
+    def __init__(
+        self, service: ClinicalService, actor: str, location: str, *, sign_in_hint: str = ""
+    ) -> None:
         super().__init__()
         self.service = service
         self.actor = actor
+        # The idle lock: who was signed in when it locked, and the COWS they had not saved yet.
+        self.locked_user: str | None = None
+        self.pending_draft: CowsDraft | None = None
+        self.pending_patient = ""
+        self.notice: QMessageBox | None = None
         self.setWindowTitle(self.tr("Withdrawal monitor"))
         self.episodes = EpisodeList()
         self.episode_view = EpisodeView()
@@ -456,7 +472,14 @@ class MainWindow(QMainWindow):
         self.trend_view = TrendView(service)
         self.views.addTab(self.trend_view, self.tr("&Trend"))
         central_layout.addWidget(self.views, 1)
-        self.setCentralWidget(central)
+        # The ward and the lock screen share the window: locking swaps one for the other.
+        self.lock_screen = LockScreen(service, hint=sign_in_hint)
+        self.lock_screen.form.signed_in.connect(self._unlocked)
+        self.stack = QStackedWidget()
+        self.stack.addWidget(central)
+        self.stack.addWidget(self.lock_screen)
+        self.ward_page = central
+        self.setCentralWidget(self.stack)
         self.alert_panel = AlertPanel(service, actor)
         self.alert_dock = QDockWidget(self.tr("Alerts"), self)
         self.alert_dock.setObjectName("alerts-dock")
@@ -489,9 +512,13 @@ class MainWindow(QMainWindow):
         self.review_panel.opened.connect(self.open_from_overview)
         self.review_panel.signed.connect(lambda _episode: self.refresh())
         self.views.currentChanged.connect(lambda _index: self._refresh_overview())
-        user = self.tr("Acting as {0}").format(service.user_label(actor))
-        self.statusBar().addWidget(QLabel(user))
+        self.user_label = QLabel("")
+        self.user_label.setAccessibleName("Signed in user")
+        self.statusBar().addWidget(self.user_label)
         self.statusBar().addPermanentWidget(QLabel(location))
+        self.idle = IdleWatcher(self._idle_minutes(), self)
+        self.idle.idle.connect(self.lock)
+        self.set_user(actor)
         self.resize(1280, 800)
         self.alert_timer = QTimer(self)
         self.alert_timer.setInterval(self.alert_interval_ms)
@@ -500,6 +527,7 @@ class MainWindow(QMainWindow):
         self.check_alerts()
         self.alert_timer.start()
         self.ward_board.poll.start()
+        self.idle.restart()
 
     def _build_actions(self) -> None:
         menu = self.menuBar().addMenu(self.tr("&Patient"))
@@ -519,6 +547,7 @@ class MainWindow(QMainWindow):
             ("Quit", "Ctrl+Q", self.close),
         ]
         self.actions_by_name: dict[str, QAction] = {}
+        self.toolbar = toolbar
         for text, key, slot in specs:
             action = QAction(self.tr(text), self)
             if key:
@@ -536,17 +565,170 @@ class MainWindow(QMainWindow):
             view_menu.addAction(action)
             self.actions_by_name[text] = action
         clinic = self.menuBar().addMenu(self.tr("&Clinic"))
-        for text, key, slot in (
-            ("Alerts", "Ctrl+L", self.show_alert_list),
-            ("Protocol…", "", self.edit_protocol),
-            ("Audit trail…", "", self.show_audit_trail),
+        session = self.menuBar().addMenu(self.tr("&Session"))
+        for menu_for, text, key, slot in (
+            (clinic, "Alerts", "Ctrl+L", self.show_alert_list),
+            (clinic, "Protocol…", "", self.edit_protocol),
+            (clinic, "Audit trail…", "", self.show_audit_trail),
+            (clinic, "Users and workstation lock…", "", self.manage_users),
+            (session, "Lock screen", "Ctrl+Shift+L", self.lock),
+            (session, "Switch user…", "Ctrl+Shift+U", self.switch_user),
+            (session, "Change my password…", "", self.change_own_password),
         ):
             action = QAction(self.tr(text), self)
             if key:
                 action.setShortcut(QKeySequence(key))
             action.triggered.connect(slot)
-            clinic.addAction(action)
+            menu_for.addAction(action)
             self.actions_by_name[text.rstrip("…")] = action
+
+    # --- who is signed in, the idle lock ---------------------------------------------------------
+
+    # Actions that chart (a nurse's or physician's); an administrator alone only reads.
+    CHARTING_ACTIONS = (
+        "Admit patient",
+        "Record COWS",
+        "Give dose",
+        "Record vitals",
+        "Amend",
+        "Entered in error",
+        "Report substance use",
+        "Discharge",
+    )
+
+    def set_user(self, username: str) -> None:
+        """Act as this (signed-in) account from now on; what the role may not do is disabled."""
+        self.actor = username
+        for part in (self.alert_bar, self.alert_panel, self.review_panel):
+            part.actor = username
+        if self.audit_viewer is not None:
+            self.audit_viewer.close()
+            self.audit_viewer = None  # it was opened for the previous user
+        may = self.service.may
+        chart = may(username, "record_assessment")
+        for name in self.CHARTING_ACTIONS:
+            self.actions_by_name[name].setEnabled(chart)
+        self.episode_view.may_chart = chart
+        self.episode_view._update_buttons()
+        self.actions_by_name["Audit trail"].setEnabled(may(username, "view_audit"))
+        self.actions_by_name["Users and workstation lock"].setEnabled(may(username, "manage_users"))
+        self.review_panel.sign_button.setEnabled(may(username, "sign_off"))
+        self.user_label.setText(self.tr("Signed in: {0}").format(self.service.user_label(username)))
+
+    def _idle_minutes(self) -> int:
+        try:
+            return self.service.idle_lock_minutes()
+        except Exception as exc:  # a database problem must not stop the lock: use the default
+            describe(exc)
+            return accounts.IDLE_LOCK_DEFAULT_MINUTES
+
+    def is_locked(self) -> bool:
+        return self.locked_user is not None
+
+    def lock(self) -> None:
+        """Hide patient data until the same or another user signs in (the idle timer calls this too)."""
+        self._lock(switching=False)
+
+    def switch_user(self) -> None:
+        """Quick user switch: lock, with an empty user name for the next person."""
+        self._lock(switching=True)
+
+    def _lock(self, *, switching: bool) -> None:
+        if self.is_locked():
+            return
+        self.idle.stop()
+        draft = self._close_windows_for_lock()
+        self.locked_user = self.actor
+        self.pending_draft = draft
+        try:
+            self.service.record_session_event(self.actor, "sign_out" if switching else "lock")
+        except Exception as exc:  # the audit row is wanted, but the screen must lock regardless
+            describe(exc)
+        self.stack.setCurrentWidget(self.lock_screen)
+        self.alert_dock.hide()
+        self.toolbar.hide()
+        self.menuBar().setEnabled(False)
+        for action in self.actions_by_name.values():
+            action.setEnabled(False)
+        # Once shown, so that the focus lands in the form (password, or user name when switching).
+        self.lock_screen.prepare(self.actor, self.service.clock.now(), switching=switching)
+
+    def _close_windows_for_lock(self) -> CowsDraft | None:
+        """Close every dialog (newest first) and hide the audit viewer; an unsaved COWS is kept."""
+        draft: CowsDraft | None = None
+        self.pending_patient = ""
+        for widget in reversed(QApplication.topLevelWidgets()):
+            if widget is self or not widget.isVisible():
+                continue
+            if isinstance(widget, CowsForm):
+                kept = widget.close_for_lock()
+                if kept is not None:
+                    draft, self.pending_patient = kept, widget.episode.name
+            elif isinstance(widget, QDialog):
+                widget.reject()
+            elif widget is self.audit_viewer:
+                widget.hide()
+        if self.notice is not None:
+            self.notice.close()
+        return draft
+
+    def _unlocked(self, user: UserView) -> None:
+        """Someone signed in on the lock screen: the same user carries on, another one takes over."""
+        previous, draft = self.locked_user, self.pending_draft
+        self.locked_user, self.pending_draft = None, None
+        notice = ""
+        if user.username != previous:
+            if draft is not None and previous is not None:
+                notice = self.tr(
+                    "An unsaved COWS for {0} entered by {1} was discarded when {2} signed in. "
+                    "It was never saved; chart it again if it was taken."
+                ).format(self.pending_patient, previous, user.username)
+                try:
+                    self.service.record_session_event(previous, "draft_discarded")
+                except Exception as exc:
+                    describe(exc)
+            draft = None
+        self.menuBar().setEnabled(True)
+        for action in self.actions_by_name.values():
+            action.setEnabled(True)
+        self.set_user(user.username)
+        self.stack.setCurrentWidget(self.ward_page)
+        self.toolbar.show()
+        self.alert_dock.show()
+        self.idle.set_minutes(self._idle_minutes())
+        self.idle.restart()
+        self.refresh()
+        if notice:
+            self._show_notice(notice)
+        if draft is not None:
+            # After this slot returns: the form is modal and must not run inside the sign-in click.
+            QTimer.singleShot(0, lambda: self._restore_draft(draft))
+
+    def _show_notice(self, text: str) -> None:
+        """A notice that does not block the new user (the alarm may need them first)."""
+        box = QMessageBox(QMessageBox.Icon.Information, self.tr("Unsaved COWS discarded"), text)
+        box.setParent(self, box.windowFlags())
+        box.setModal(False)
+        box.show()
+        self.notice = box
+
+    def _restore_draft(self, draft: CowsDraft) -> None:
+        try:
+            episode = self.service.episode(draft.episode_id)
+        except Exception as exc:
+            show_error(self, self.tr("Could not reopen the unsaved COWS"), exc)
+            return
+        self.open_from_overview(episode.id)
+        self._chart(episode, partial(CowsForm, amend=draft.amend, draft=draft), TAB_ASSESSMENTS)
+
+    def manage_users(self) -> None:
+        dialog = UsersDialog(self.service, self.actor, self)
+        dialog.exec()
+        if dialog.changed:
+            self.idle.set_minutes(self._idle_minutes())
+
+    def change_own_password(self) -> None:
+        ChangePasswordDialog(self.service, self.actor, "", self).exec()
 
     # --- data ------------------------------------------------------------------------------------
 
@@ -600,7 +782,9 @@ class MainWindow(QMainWindow):
             )
             return
         self.alert_bar.show_alerts(alerts)
-        self.alert_panel.reload()
+        self.lock_screen.show_alerts(alerts)
+        if not self.is_locked():
+            self.alert_panel.reload()
 
     def open_episode(self, episode_id: int) -> None:
         try:
