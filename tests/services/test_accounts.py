@@ -494,3 +494,76 @@ def test_migration_0004_downgrades_with_rows_in_place(db: Database, service: Cli
         assert count == 2
         migrations.upgrade(connection)
     assert user_row(db, "rn.kim").password_hash is None  # a downgrade drops the hashes
+
+
+# --- the idle lock and the workstation's sessions ---------------------------------------------------
+
+
+def test_idle_lock_is_ten_minutes_until_an_administrator_changes_it(
+    service: ClinicalService, admin: str, kim: str
+) -> None:
+    assert service.idle_lock_minutes() == 10
+    service.set_idle_lock_minutes(admin, 5, "corridor beds, many passers-by")
+    assert service.idle_lock_minutes() == 5
+    service.set_idle_lock_minutes(admin, 15, "night shift")
+    assert service.idle_lock_minutes() == 15  # the newest row wins
+    [first, second] = [r for r in audit_rows(service.db) if r.action == "settings.set"]
+    assert (first.before_json, first.after_json) == ('{"idle_lock_minutes": 10}', '{"idle_lock_minutes": 5}')
+    assert (
+        first.reason == "corridor beds, many passers-by" and second.after_json == '{"idle_lock_minutes": 15}'
+    )
+    with pytest.raises(NotPermitted, match="may not change the workstation settings"):
+        service.set_idle_lock_minutes(kim, 30, "too short for me")
+    assert service.idle_lock_minutes() == 15
+
+
+@pytest.mark.parametrize(
+    ("minutes", "message"),
+    [
+        (0, "The idle lock must be between 1 and 60 minutes."),
+        (61, "The idle lock must be between 1 and 60 minutes."),
+        (2.5, "The idle lock is set in whole minutes."),
+    ],
+)
+def test_idle_lock_outside_its_range_is_refused(
+    service: ClinicalService, admin: str, minutes: float, message: str
+) -> None:
+    with pytest.raises(ValidationError) as refused:
+        service.set_idle_lock_minutes(admin, minutes, "trying")  # type: ignore[arg-type]
+    assert (refused.value.field, refused.value.message) == ("Lock after (minutes)", message)
+    with pytest.raises(ValidationError, match="A reason is required"):
+        service.set_idle_lock_minutes(admin, 5, "  ")
+    assert service.idle_lock_minutes() == 10
+
+
+def test_lock_sign_out_and_a_discarded_draft_are_audited_under_the_user(
+    service: ClinicalService, kim: str, clock: FakeClock
+) -> None:
+    for event in ("lock", "sign_out", "draft_discarded"):
+        clock.advance(minutes=1)
+        service.record_session_event(kim, event)
+    rows = [r for r in audit_rows(service.db) if r.action.startswith("session.")]
+    assert [(r.action, r.at) for r in rows] == [
+        ("session.lock", T0 + timedelta(minutes=1)),
+        ("session.sign_out", T0 + timedelta(minutes=2)),
+        ("session.draft_discarded", T0 + timedelta(minutes=3)),
+    ]
+    assert {r.user_id for r in rows} == {user_row(service.db, kim).id}
+    with pytest.raises(ValueError):
+        service.record_session_event(kim, "nap")
+    with pytest.raises(NotFound):
+        service.record_session_event("rn.nobody", "lock")
+
+
+def test_users_lists_people_not_the_application(service: ClinicalService, admin: str, kim: str) -> None:
+    service.record_session_event(kim, "lock")
+    with pytest.raises(SignInRefused):
+        service.sign_in("rn.nobody", "wrong password entirely")  # audited by the system account
+    listed = service.users(admin)
+    assert [u.username for u in listed] == ["admin", "rn.kim"]
+    assert [(u.role, u.has_password, u.must_change_password) for u in listed] == [
+        ("administrator", True, False),
+        ("nurse", True, False),
+    ]
+    with pytest.raises(NotPermitted):
+        service.users(kim)

@@ -15,6 +15,7 @@ from monitor.services.clinical import ClinicalService
 from monitor.ui.cows_form import CowsForm
 from monitor.ui.lock import alert_summary
 from monitor.ui.main_window import MainWindow
+from monitor.ui.protocol_dialog import ProtocolDialog
 from tests.conftest import FakeClock
 from tests.helpers import admission, cows
 from tests.ui.test_main_window import when_dialog_opens
@@ -280,3 +281,19 @@ def test_the_idle_minutes_come_from_the_database(
     win = MainWindow(service, staff["nurse"], "test database")
     qtbot.addWidget(win)
     assert win.idle.timer.interval() == 3 * 60_000
+
+
+def test_a_nurse_reads_the_protocol_but_cannot_change_it(
+    qtbot: QtBot, service: ClinicalService, staff: dict[str, str]
+) -> None:
+    nurse_view = ProtocolDialog(service, staff["nurse"])
+    qtbot.addWidget(nurse_view)
+    nurse_view.show()
+    nurse_view.select("high_snooze_cap_minutes")
+    assert nurse_view.model.rowCount() > 10  # every setting is listed
+    assert not nurse_view.value_spin.isEnabled() and not nurse_view.apply_button.isEnabled()
+    assert nurse_view.message.text() == "You can read the protocol; ask a physician to change a setting."
+    doctor_view = ProtocolDialog(service, staff["physician"])
+    qtbot.addWidget(doctor_view)
+    doctor_view.select("high_snooze_cap_minutes")
+    assert doctor_view.value_spin.isEnabled() and doctor_view.message.text() == ""

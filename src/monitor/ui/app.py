@@ -6,6 +6,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from monitor.services import locations
@@ -42,7 +43,12 @@ def run_gui(*, path: Path | None, url: str | None, user: str | None, sign_in_hin
             return 0
         where = url or str(service.db.path)
         window = MainWindow(service, sign_in.user.username, where, sign_in_hint=sign_in_hint)
+        window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         window.show()
-        return app.exec()
+        try:
+            return app.exec()
+        finally:
+            # Its timers must not reach the database once it is closed below.
+            window.close()
     finally:
         service.db.dispose()

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
-from PySide6.QtWidgets import QApplication, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QApplication, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from monitor.services.clinical import ClinicalService
 from monitor.services.views import AlertView
@@ -108,10 +108,10 @@ class LockScreen(QWidget):
         self.alerts.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.alerts.setWordWrap(True)
         layout.addWidget(self.alerts)
-        self.form = SignInForm(
-            service, title=self.tr("Sign in to continue, or as another user to switch."), hint=hint
-        )
-        self.form.setMaximumWidth(460)
+        self.form = SignInForm(service, title=self.tr("Sign in to continue"), hint=hint)
+        self.form.setFixedWidth(460)
+        # Its natural height: the stretches around it take the spare room, never the fields.
+        self.form.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
         layout.addWidget(self.form, 0, Qt.AlignmentFlag.AlignHCenter)
         layout.addStretch(2)
 
@@ -122,7 +122,8 @@ class LockScreen(QWidget):
         else:
             self.detail.setText(
                 self.tr(
-                    "Locked at {0}. Patient data is hidden until someone signs in. {1} was signed in."
+                    "Locked at {0}; {1} was signed in. Patient data is hidden until someone signs in: "
+                    "the same user carries on where they left off, another user takes over."
                 ).format(local(at), username)
             )
         self.form.clear()

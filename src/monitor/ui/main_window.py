@@ -650,6 +650,7 @@ class MainWindow(QMainWindow):
         self.menuBar().setEnabled(False)
         for action in self.actions_by_name.values():
             action.setEnabled(False)
+        self.user_label.setText(self.tr("Locked: nobody is signed in"))
         # Once shown, so that the focus lands in the form (password, or user name when switching).
         self.lock_screen.prepare(self.actor, self.service.clock.now(), switching=switching)
 

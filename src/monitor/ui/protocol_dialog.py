@@ -61,6 +61,8 @@ class ProtocolDialog(QDialog):
         self.actor = actor
         self.settings: list[SettingView] = []
         self.changed = False
+        # Everyone may read the protocol; only a physician changes it (the service enforces it too).
+        self.may_change = service.may(actor, "set_protocol_setting")
         self.setWindowTitle(self.tr("Protocol settings"))
         self.resize(1200, 640)
         layout = QVBoxLayout(self)
@@ -117,6 +119,11 @@ class ProtocolDialog(QDialog):
         self.apply_button.setAutoDefault(False)
         form.addRow(self.apply_button)
         layout.addWidget(box)
+        self.read_only_note = ""
+        if not self.may_change:
+            box.setTitle(self.tr("Only a physician may change a setting"))
+            self.read_only_note = self.tr("You can read the protocol; ask a physician to change a setting.")
+            self.message.setText(self.read_only_note)
 
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
         close = buttons.button(QDialogButtonBox.StandardButton.Close)
@@ -189,7 +196,7 @@ class ProtocolDialog(QDialog):
 
     def _selection_changed(self) -> None:
         setting = self.selected_setting()
-        self.message.clear()
+        self.message.setText(self.read_only_note)
         self.reason_edit.clear()
         if setting is None:
             self.selected_label.setText(self.tr("Select a setting above."))
@@ -213,10 +220,11 @@ class ProtocolDialog(QDialog):
 
     def _update(self) -> None:
         setting = self.selected_setting()
-        self.value_spin.setEnabled(setting is not None)
-        self.reason_edit.setEnabled(setting is not None)
+        self.value_spin.setEnabled(setting is not None and self.may_change)
+        self.reason_edit.setEnabled(setting is not None and self.may_change)
         allowed = (
-            setting is not None
+            self.may_change
+            and setting is not None
             and self.value_spin.value() != setting.value
             and bool(self.reason_edit.text().strip())
         )

@@ -18,13 +18,15 @@ from pyqtgraph.exporters import ImageExporter
 from PySide6.QtWidgets import QApplication, QWidget
 
 from monitor.services import locations
-from monitor.services.demo import seed_demo
+from monitor.services.demo import DEMO_ADMINISTRATOR, DEMO_SIGN_IN_HINT, seed_demo
 from monitor.services.views import AdmissionRequest, SubstanceInput
 from monitor.ui.admit_dialog import AdmitDialog
 from monitor.ui.cows_form import CowsForm
 from monitor.ui.dialogs import HistoryDialog
 from monitor.ui.dose_dialog import DoseDialog
 from monitor.ui.main_window import MainWindow
+from monitor.ui.sign_in import SignInDialog
+from monitor.ui.users_dialog import UsersDialog
 
 
 def _save(widget: QWidget, folder: Path, name: str) -> Path:
@@ -46,8 +48,12 @@ def take(folder: Path) -> list[Path]:
         service = locations.connect(path=Path(scratch) / "demo.sqlite")
         try:
             episode_ids = seed_demo(service)
-            actor = service.ensure_workstation_user().username
-            window = MainWindow(service, actor, "demo ward (screenshot)")
+            actor = "rn.lee"  # a demo nurse
+            sign_in = SignInDialog(service, hint=DEMO_SIGN_IN_HINT)
+            sign_in.form.prefill(actor)
+            written.append(_save(sign_in, folder, "sign-in.png"))
+            sign_in.close()
+            window = MainWindow(service, actor, "demo ward (screenshot)", sign_in_hint=DEMO_SIGN_IN_HINT)
             window.resize(1366, 768)
             window.episodes.select(episode_ids[0])
             window.check_alerts()
@@ -115,6 +121,14 @@ def take(folder: Path) -> list[Path]:
             admit.add_substance_row("fentanyl", amount="about 0.5 g/day", route="smoked")
             written.append(_save(admit, folder, "admit-dialog.png"))
             admit.close()
+
+            users = UsersDialog(service, DEMO_ADMINISTRATOR)
+            users.resize(900, 520)
+            written.append(_save(users, folder, "user-accounts.png"))
+            users.close()
+
+            window.lock()
+            written.append(_save(window, folder, "locked.png"))
             window.close()
         finally:
             service.db.dispose()

@@ -1,0 +1,82 @@
+"""Issue 5: starting the app. An empty database asks for the first administrator, then everyone signs in;
+a cancelled sign-in opens nothing. The window acts as whoever signed in."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication, QWidget
+from pytestqt.qtbot import QtBot
+
+from monitor.services.clinical import ClinicalService
+from monitor.store.database import open_database
+from monitor.ui import app as app_module
+from monitor.ui.main_window import MainWindow
+from monitor.ui.sign_in import FirstAdministratorDialog, SignInDialog
+from tests.ui.test_main_window import when_dialog_opens
+from tests.ui.test_sign_in import click, type_into
+
+PASSWORD = "first admin passphrase"
+
+
+@pytest.fixture
+def windows_at_exec(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, bool]]:
+    """Instead of running the event loop: note the main windows on screen (who acts, visible)."""
+    seen: list[tuple[str, bool]] = []
+
+    def fake_exec(*_args: object) -> int:
+        seen.extend(
+            (w.actor, w.isVisible()) for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow)
+        )
+        return 0
+
+    monkeypatch.setattr(QApplication, "exec", fake_exec)
+    return seen
+
+
+def audit_actions(db_path: Path) -> list[str]:
+    db = open_database(path=db_path)
+    try:
+        service = ClinicalService(db)
+        return [e.action for e in service.audit_search("admin")][::-1]
+    finally:
+        db.dispose()
+
+
+def test_first_start_creates_the_administrator_then_signs_in(
+    qtbot: QtBot, db_path: Path, windows_at_exec: list[tuple[str, bool]]
+) -> None:
+    def create_admin(dialog: QWidget) -> None:
+        assert isinstance(dialog, FirstAdministratorDialog)
+        values = {"User name": "admin", "Full name": "Ada Admin"}
+        type_into(qtbot, dialog, values | {"Password": PASSWORD, "Repeat password": PASSWORD})
+        when_dialog_opens(sign_in)
+        click(dialog, "Create administrator")
+
+    def sign_in(dialog: QWidget) -> None:
+        assert isinstance(dialog, SignInDialog)
+        assert dialog.form.username.text() == "admin"  # filled in from the account just made
+        qtbot.keyClicks(dialog.form.password, PASSWORD)
+        qtbot.keyClick(dialog.form.password, Qt.Key.Key_Return)
+
+    when_dialog_opens(create_admin)
+    assert app_module.run_gui(path=db_path, url=None, user=None) == 0
+    assert windows_at_exec == [("admin", True)]
+    assert audit_actions(db_path)[:2] == ["user.create", "user.sign_in"]
+
+
+def test_a_cancelled_sign_in_opens_no_window(
+    qtbot: QtBot, db_path: Path, service: ClinicalService, windows_at_exec: list[tuple[str, bool]]
+) -> None:
+    service.create_first_administrator("admin", "Ada Admin", PASSWORD)
+
+    def cancel(dialog: QWidget) -> None:
+        assert isinstance(dialog, SignInDialog)  # an administrator exists: no first-start dialog
+        assert dialog.form.username.text() == "rn.lee"  # --user only fills in the name
+        dialog.reject()
+
+    when_dialog_opens(cancel)
+    assert app_module.run_gui(path=db_path, url=None, user="rn.lee") == 0
+    assert windows_at_exec == []
