@@ -101,6 +101,7 @@ CALLS: dict[str, Callable[[Ward, str], object]] = {
         a, w.episode, SubstanceInput("kratom", last_use_at=w.clock.now() - timedelta(days=1))
     ),
     "import_episodes": _import,
+    "export": lambda w, a: w.service.episode_report(a, w.episode),
     "record_dose": lambda w, a: w.service.record_dose(
         a, w.episode, DoseInput("ondansetron", "oral", 4, w.clock.now())
     ),

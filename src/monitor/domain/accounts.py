@@ -46,6 +46,8 @@ PERMISSIONS: Final[Mapping[str, frozenset[str]]] = {
     "record_substance_use": _CLINICAL,
     # Importing episode files writes clinical records (admissions, assessments, doses): charting.
     "import_episodes": _CLINICAL,
+    # Exports (PDF, CSV, episode JSON, FHIR) take patient records out of the app: the care team's.
+    "export": _CLINICAL,
     # dose
     "record_dose": _CLINICAL,
     "mark_dose_entered_in_error": _CLINICAL,
@@ -78,6 +80,7 @@ ACTION_WORDS: Final[Mapping[str, str]] = {
     "mark_vitals_entered_in_error": "mark vital signs entered in error",
     "record_substance_use": "record substance use",
     "import_episodes": "import episode files",
+    "export": "export patient records",
     "record_dose": "record doses",
     "mark_dose_entered_in_error": "mark doses entered in error",
     "acknowledge_alert": "acknowledge alerts",

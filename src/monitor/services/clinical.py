@@ -21,6 +21,7 @@ from monitor.services.alerting import AlertingMixin
 from monitor.services.audit_queries import AuditQueriesMixin
 from monitor.services.base import SYSTEM_USERNAME, ServiceBase, clean, require_reason, usernames
 from monitor.services.errors import Conflict, NotFound, ValidationError
+from monitor.services.exporting import ExportingMixin
 from monitor.services.importing import ImportingMixin
 from monitor.services.medication import MedicationMixin
 from monitor.services.review import ReviewMixin
@@ -59,6 +60,7 @@ class ClinicalService(
     MedicationMixin,
     ImportingMixin,
     AuditQueriesMixin,
+    ExportingMixin,
     ServiceBase,
 ):
     """The use cases the GUI, the CLI, the tests and the benchmarks all call."""
