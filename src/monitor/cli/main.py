@@ -26,6 +26,9 @@ EXIT_BAD_INPUT = 2
 log = logging.getLogger("monitor")
 
 
+EXPORT_FORMATS = ("pdf", "fhir", "json", "csv")
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
         self.print_usage(sys.stderr)
@@ -48,8 +51,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--user",
         metavar="NAME",
-        help="acting user recorded with every write until sign-in exists (default: $MONITOR_USER, "
-        "else the workstation account)",
+        help="the existing account a command writes as (default: $MONITOR_USER, else the workstation "
+        "account); for the app it only fills in the sign-in's user name",
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.add_parser("gui", help="open the app (the default)")
@@ -69,6 +72,26 @@ def build_parser() -> argparse.ArgumentParser:
     alerts.add_argument("--at", metavar="TIME", help="evaluate as of this ISO 8601 time (default: now)")
     alerts.add_argument("--all", action="store_true", help="every alert ever raised, with its state")
     alerts.add_argument("--json", action="store_true", help="print a JSON array")
+    exporter = commands.add_parser(
+        "export",
+        help="write episodes as a PDF report, CSV, episode JSON or a FHIR R4 bundle (audited)",
+        description="PDF and FHIR cover one episode (--mrn); CSV and JSON also a period (--since/--until).",
+    )
+    exporter.add_argument(
+        "--format",
+        required=True,
+        choices=EXPORT_FORMATS,
+        help="pdf, fhir, json (episode@1), csv (with --table)",
+    )
+    exporter.add_argument(
+        "--table", choices=("assessments", "doses", "alerts"), default="assessments", help="for --format csv"
+    )
+    exporter.add_argument(
+        "-o", "--output", type=Path, required=True, metavar="FILE", help="the file to write"
+    )
+    exporter.add_argument("--mrn", help="the patient (their newest episode)")
+    exporter.add_argument("--since", metavar="TIME", help="episodes open after this ISO 8601 time")
+    exporter.add_argument("--until", metavar="TIME", help="episodes open before this ISO 8601 time")
     audit = commands.add_parser("audit", help="audit trail checks")
     audit_commands = audit.add_subparsers(dest="audit_command", metavar="ACTION", required=True)
     audit_commands.add_parser("verify", help="check the hash chain and name the first broken row")
@@ -134,6 +157,8 @@ def _dispatch(args: argparse.Namespace) -> int:
             return _import(service, args)
         if args.command == "alerts":
             return _alerts(service, args)
+        if args.command == "export":
+            return _export(service, args)
         if args.command == "audit" and args.audit_command == "export":
             return _audit_export(service, args)
         if args.command == "audit":
@@ -209,6 +234,25 @@ def _parse_time(text: str, option: str = "--at") -> datetime:
     if parsed.tzinfo is None or parsed.utcoffset() is None:
         raise ServiceError(f"{option} {text!r} has no offset; add Z or +01:00")
     return parsed.astimezone(UTC)
+
+
+def _export(service: ClinicalService, args: argparse.Namespace) -> int:
+    since = _parse_time(args.since, "--since") if args.since else None
+    until = _parse_time(args.until, "--until") if args.until else None
+    if args.mrn is None and since is None and until is None:
+        raise ServiceError("Say what to export: --mrn MRN, or a period with --since and/or --until.")
+    if args.mrn is not None and (since is not None or until is not None):
+        raise ServiceError("Give either --mrn or a period (--since/--until), not both.")
+    fmt = f"csv-{args.table}" if args.format == "csv" else args.format
+    episode_ids = (
+        [service.episode_for_mrn(args.mrn)]
+        if args.mrn is not None
+        else service.episodes_between(since, until)
+    )
+    actor = _acting_user(service, args.user)
+    result = service.export(actor, fmt, args.output, episode_ids=episode_ids, since=since, until=until)
+    print(result.summary())
+    return EXIT_OK
 
 
 def _audit_export(service: ClinicalService, args: argparse.Namespace) -> int:

@@ -23,8 +23,6 @@ Exporting is itself audited ("audit.export": the filters, with the patient as an
 from __future__ import annotations
 
 import csv
-import os
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -36,6 +34,7 @@ from sqlalchemy.orm import Session
 
 from monitor.services.base import ServiceBase, clean
 from monitor.services.errors import NotFound, ValidationError
+from monitor.services.files import atomic_file
 from monitor.services.views import AuditView
 from monitor.store import audit
 from monitor.store.models import AuditEntry, Patient, User
@@ -231,21 +230,8 @@ class AuditQueriesMixin(ServiceBase):
         filters = _filters(mrn, username, since, until, action)
         with self.db.read() as session:
             self._actor(session, actor, "view_audit")  # refused before any file is touched
-        target = Path(path)
-        if not str(path).strip():
-            raise ValidationError("CSV file", "Choose a file to export to.")
-        if target.is_dir():
-            raise ValidationError("CSV file", f"{target} is a folder: choose a file name.")
-        try:
-            handle, temp_name = tempfile.mkstemp(prefix=".audit-", suffix=".csv.part", dir=target.parent)
-        except OSError as exc:
-            raise ValidationError("CSV file", _cannot_write(target, exc)) from exc
-        temp = Path(temp_name)
-        try:
-            with (
-                os.fdopen(handle, "w", encoding="utf-8-sig", newline="") as stream,
-                self.db.read() as session,
-            ):
+        with atomic_file(path, "CSV file") as temp:
+            with temp.open("w", encoding="utf-8-sig", newline="") as stream, self.db.read() as session:
                 _check_names(session, filters)
                 patient_id = None
                 if filters.mrn is not None:
@@ -257,11 +243,6 @@ class AuditQueriesMixin(ServiceBase):
                     writer.writerow(csv_row(record))
                     count += 1
             self._audit_export(actor, filters, patient_id, count)
-            os.replace(temp, target)
-        except OSError as exc:
-            raise ValidationError("CSV file", _cannot_write(target, exc)) from exc
-        finally:
-            temp.unlink(missing_ok=True)
         return count
 
     def _audit_export(self, actor: str, filters: AuditFilters, patient_id: int | None, count: int) -> None:
@@ -289,8 +270,3 @@ class AuditQueriesMixin(ServiceBase):
                     "rows": count,
                 },
             )
-
-
-def _cannot_write(target: Path, exc: OSError) -> str:
-    why = exc.strerror or type(exc).__name__
-    return f"Cannot write {target}: {why}. Choose another folder or file name."

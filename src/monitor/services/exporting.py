@@ -8,6 +8,7 @@ is complete. The writers live in monitor.io and only format the report.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from monitor import __version__
+from monitor.io import csv_tables, episode_json_export, fhir_bundle, pdf_report
 from monitor.io.report_model import (
     EpisodeReport,
     ReportAlert,
@@ -28,6 +30,7 @@ from monitor.io.report_model import (
 from monitor.services.alerting import _events_by_alert
 from monitor.services.base import ServiceBase, clean
 from monitor.services.errors import NotFound, ValidationError
+from monitor.services.files import atomic_file
 from monitor.services.views import (
     AlertView,
     AssessmentView,
@@ -39,8 +42,77 @@ from monitor.services.views import (
 from monitor.store import audit
 from monitor.store.models import Assessment, Episode, Patient
 
-#: Progress callback of a long export: (done, total) records; the GUI shows it as a progress bar.
+#: Progress callback of a long export: (done, total) steps; the GUI shows it as a progress bar.
 Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class ExportFormat:
+    key: str
+    label: str  # what the export dialog lists
+    suffix: str  # the file name's ending the save dialog proposes
+    unit: str  # what the writer counts: "pages", "entries", "records", "rows"
+    one_episode: bool  # a PDF report and a FHIR bundle are about one patient's episode
+    write: Callable[[list[EpisodeReport], Path, datetime | None, datetime | None], int]
+
+
+def _pdf(reports: list[EpisodeReport], path: Path, _since: datetime | None, _until: datetime | None) -> int:
+    return pdf_report.write_episode_pdf(reports[0], path)
+
+
+def _fhir(reports: list[EpisodeReport], path: Path, _since: datetime | None, _until: datetime | None) -> int:
+    return fhir_bundle.write_fhir_bundle(reports[0], path)
+
+
+def _json(reports: list[EpisodeReport], path: Path, _since: datetime | None, _until: datetime | None) -> int:
+    return episode_json_export.write_episode_json(reports, path)
+
+
+FORMATS: dict[str, ExportFormat] = {
+    f.key: f
+    for f in (
+        ExportFormat("pdf", "PDF episode report (chart, referral)", ".pdf", "pages", True, _pdf),
+        ExportFormat("fhir", "FHIR R4 bundle (JSON)", ".fhir.json", "entries", True, _fhir),
+        ExportFormat("json", "Episode file (withdrawal-monitor/episode@1)", ".json", "records", False, _json),
+        ExportFormat(
+            "csv-assessments",
+            "CSV: assessments, one row each with all items",
+            ".csv",
+            "rows",
+            False,
+            lambda r, p, since, until: csv_tables.write_assessments_csv(r, p, since=since, until=until),
+        ),
+        ExportFormat(
+            "csv-doses",
+            "CSV: doses",
+            ".csv",
+            "rows",
+            False,
+            lambda r, p, since, until: csv_tables.write_doses_csv(r, p, since=since, until=until),
+        ),
+        ExportFormat(
+            "csv-alerts",
+            "CSV: alerts",
+            ".csv",
+            "rows",
+            False,
+            lambda r, p, since, until: csv_tables.write_alerts_csv(r, p, since=since, until=until),
+        ),
+    )
+}
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    path: Path
+    fmt: str
+    episodes: int
+    written: int  # in the format's unit
+
+    def summary(self) -> str:
+        unit = FORMATS[self.fmt].unit
+        episodes = "1 episode" if self.episodes == 1 else f"{self.episodes} episodes"
+        return f"Exported {episodes} to {self.path} ({self.written} {unit})."
 
 
 def _no_progress(_done: int, _total: int) -> None:
@@ -49,6 +121,45 @@ def _no_progress(_done: int, _total: int) -> None:
 
 class ExportingMixin(ServiceBase):
     """Builds EpisodeReports and audits exports; the formats are written by monitor.io writers."""
+
+    def export(
+        self,
+        actor: str,
+        fmt: str,
+        target: Path | str,
+        *,
+        episode_ids: Sequence[int],
+        since: datetime | None = None,
+        until: datetime | None = None,
+        progress: Progress = _no_progress,
+    ) -> ExportResult:
+        """Write the episodes in one format to `target` (complete or not at all), then audit it.
+
+        `since`/`until` narrow a CSV to records whose clinical time falls inside (the episodes were
+        chosen by the caller, e.g. with episodes_between). Safe to call from a worker thread: it only
+        reads the database through its own sessions and calls `progress` after each step.
+        """
+        spec = FORMATS.get(fmt)
+        if spec is None:
+            raise ValidationError("Format", f"Unknown format {fmt!r}; choose one of {', '.join(FORMATS)}.")
+        if not episode_ids:
+            raise ValidationError("Episodes", "No episode matches: nothing to export.")
+        if spec.one_episode and len(episode_ids) != 1:
+            raise ValidationError(
+                "Format", f"A {spec.label.split(' (')[0]} covers one episode: choose a patient."
+            )
+        if since is not None and until is not None and since > until:
+            raise ValidationError("From", "The start of the period is after its end.")
+        steps = len(episode_ids) + 1  # each episode read, then the file written
+        reports = []
+        for done, episode_id in enumerate(episode_ids, start=1):
+            reports.append(self.episode_report(actor, episode_id))
+            progress(done, steps)
+        with atomic_file(target, "File") as temp:
+            written = spec.write(reports, temp, since, until)
+        progress(steps, steps)
+        self.record_export(actor, reports, fmt, target, written)
+        return ExportResult(Path(target), fmt, len(reports), written)
 
     # Provided by the other mixins of ClinicalService; declared here for the type checker.
     def episode(self, episode_id: int) -> EpisodeDetail:
@@ -142,16 +253,6 @@ class ExportingMixin(ServiceBase):
             app_version=__version__,
         )
 
-    def episode_reports(
-        self, actor: str, episode_ids: list[int], progress: Progress = _no_progress
-    ) -> list[EpisodeReport]:
-        """Several episodes (a CSV over a date range); `progress` hears after each one."""
-        reports = []
-        for done, episode_id in enumerate(episode_ids, start=1):
-            reports.append(self.episode_report(actor, episode_id))
-            progress(done, len(episode_ids))
-        return reports
-
     def episode_for_mrn(self, mrn: str) -> int:
         """The patient's newest episode (the open one if there is one)."""
         wanted = clean(mrn)
@@ -182,7 +283,7 @@ class ExportingMixin(ServiceBase):
             return list(session.scalars(query))
 
     def record_export(
-        self, actor: str, reports: list[EpisodeReport], fmt: str, target: Path | str, records: int
+        self, actor: str, reports: list[EpisodeReport], fmt: str, target: Path | str, written: int
     ) -> None:
         """The audit row of a finished export: who, which patients, which format, how much, where."""
         now = self.clock.now()
@@ -206,7 +307,8 @@ class ExportingMixin(ServiceBase):
                 after={
                     "format": fmt,
                     "episodes": sorted(patient_ids),
-                    "records": records,
+                    "written": written,
+                    "unit": FORMATS[fmt].unit,
                     "file": Path(target).name,  # the name only: folders can name people
                 },
             )

@@ -47,6 +47,7 @@ from monitor.ui.cows_form import CowsDraft, CowsForm
 from monitor.ui.dialogs import DischargeDialog, HistoryDialog, ReasonDialog, SubstanceReportDialog
 from monitor.ui.dose_dialog import DoseDialog
 from monitor.ui.errors import describe, show_error
+from monitor.ui.export_dialog import ExportDialog
 from monitor.ui.lock import IdleWatcher, LockScreen
 from monitor.ui.protocol_dialog import ProtocolDialog
 from monitor.ui.readiness import ReadinessPanel
@@ -543,6 +544,7 @@ class MainWindow(QMainWindow):
             ("Entered in error…", "", self.void_selected),
             ("Report substance use…", "Ctrl+U", self.report_substance),
             ("Discharge…", "Ctrl+D", self.discharge),
+            ("Export…", "Ctrl+Shift+E", self.export),
             ("Refresh", "F5", self.refresh),
             ("Quit", "Ctrl+Q", self.close),
         ]
@@ -554,7 +556,7 @@ class MainWindow(QMainWindow):
                 action.setShortcut(QKeySequence(key))
             action.triggered.connect(slot)
             menu.addAction(action)
-            if text not in ("Quit", "History…", "Amend…", "Entered in error…"):
+            if text not in ("Quit", "History…", "Amend…", "Entered in error…", "Export…"):
                 toolbar.addAction(action)
             self.actions_by_name[text.rstrip("…")] = action
         view_menu = self.menuBar().addMenu(self.tr("&View"))
@@ -611,6 +613,7 @@ class MainWindow(QMainWindow):
         self.episode_view.may_chart = chart
         self.episode_view._update_buttons()
         self.actions_by_name["Audit trail"].setEnabled(may(username, "view_audit"))
+        self.actions_by_name["Export"].setEnabled(may(username, "export"))
         self.actions_by_name["Users and workstation lock"].setEnabled(may(username, "manage_users"))
         self.review_panel.sign_button.setEnabled(may(username, "sign_off"))
         self.user_label.setText(self.tr("Signed in: {0}").format(self.service.user_label(username)))
@@ -661,7 +664,10 @@ class MainWindow(QMainWindow):
         for widget in reversed(QApplication.topLevelWidgets()):
             if widget is self or not widget.isVisible():
                 continue
-            if isinstance(widget, CowsForm):
+            if isinstance(widget, ExportDialog):
+                widget.wait_for_export()  # its file is complete or absent; then it closes like the rest
+                widget.reject()
+            elif isinstance(widget, CowsForm):
                 kept = widget.close_for_lock()
                 if kept is not None:
                     draft, self.pending_patient = kept, widget.episode.name
@@ -721,6 +727,10 @@ class MainWindow(QMainWindow):
             return
         self.open_from_overview(episode.id)
         self._chart(episode, partial(CowsForm, amend=draft.amend, draft=draft), TAB_ASSESSMENTS)
+
+    def export(self) -> None:
+        """PDF, CSV, episode JSON or FHIR of the episode on screen (or a period), off the GUI thread."""
+        ExportDialog(self.service, self.actor, self.current_episode(), self).exec()
 
     def manage_users(self) -> None:
         dialog = UsersDialog(self.service, self.actor, self)
