@@ -37,6 +37,7 @@ MATRIX: dict[str, set[str]] = {
     "mark_vitals_entered_in_error": {N, P},
     "record_substance_use": {N, P},
     "import_episodes": {N, P},
+    "export": {N, P},
     # dose
     "record_dose": {N, P},
     "mark_dose_entered_in_error": {N, P},
@@ -78,6 +79,7 @@ def test_the_matrix_names_every_action_and_only_those() -> None:
         "sign_off",
         "set_protocol_setting",
         "import_episodes",
+        "export",
         "manage_users",
         "reset_password",
         "backup",

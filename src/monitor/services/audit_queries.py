@@ -32,6 +32,7 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
+from monitor.io.csv_safety import spreadsheet_text
 from monitor.services.base import ServiceBase, clean
 from monitor.services.errors import NotFound, ValidationError
 from monitor.services.files import atomic_file
@@ -53,7 +54,6 @@ CSV_HEADER = (
     "row_hash",
 )
 DEFAULT_LIMIT = 5000
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -77,23 +77,19 @@ def iso_utc(value: datetime) -> str:
     return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
-def _cell(value: str) -> str:
-    return "'" + value if value.startswith(_FORMULA_STARTS) else value
-
-
 def csv_row(record: AuditRecord) -> list[str]:
     """One CSV line of the export, in CSV_HEADER order."""
     return [
         str(record.id),
         iso_utc(record.at),
-        _cell(record.username),
-        _cell(record.action),
-        _cell(record.entity),
+        spreadsheet_text(record.username),
+        spreadsheet_text(record.action),
+        spreadsheet_text(record.entity),
         "" if record.entity_id is None else str(record.entity_id),
-        _cell(record.patient_mrn),
-        _cell(record.reason),
-        _cell(record.before_json),
-        _cell(record.after_json),
+        spreadsheet_text(record.patient_mrn),
+        spreadsheet_text(record.reason),
+        spreadsheet_text(record.before_json),
+        spreadsheet_text(record.after_json),
         record.row_hash,
     ]
 

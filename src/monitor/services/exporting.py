@@ -156,7 +156,10 @@ class ExportingMixin(ServiceBase):
             reports.append(self.episode_report(actor, episode_id))
             progress(done, steps)
         with atomic_file(target, "File") as temp:
-            written = spec.write(reports, temp, since, until)
+            try:
+                written = spec.write(reports, temp, since, until)
+            except ValueError as exc:  # a writer's own check (e.g. an episode file it would not re-import)
+                raise ValidationError("Format", f"Not exported: {exc}") from exc
         progress(steps, steps)
         self.record_export(actor, reports, fmt, target, written)
         return ExportResult(Path(target), fmt, len(reports), written)

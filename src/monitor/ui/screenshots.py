@@ -7,6 +7,8 @@ database, then grabs each window as a nurse would see it.
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
 import sys
 import tempfile
 from datetime import timedelta
@@ -18,6 +20,7 @@ from pyqtgraph.exporters import ImageExporter
 from PySide6.QtWidgets import QApplication, QWidget
 
 from monitor.services import locations
+from monitor.services.clinical import ClinicalService
 from monitor.services.demo import DEMO_ADMINISTRATOR, DEMO_SIGN_IN_HINT, seed_demo
 from monitor.services.views import AdmissionRequest, SubstanceInput
 from monitor.ui.admit_dialog import AdmitDialog
@@ -37,6 +40,24 @@ def _save(widget: QWidget, folder: Path, name: str) -> Path:
         raise OSError(f"could not write {target}")
     print(f"wrote {target}")
     return target
+
+
+def _report_pages(service: ClinicalService, actor: str, episode_id: int, folder: Path) -> list[Path]:
+    """The PDF episode report of a demo patient, its first pages as PNG (needs pdftoppm, poppler-utils)."""
+    pdftoppm = shutil.which("pdftoppm")
+    if pdftoppm is None:
+        print("pdftoppm not found (poppler-utils): the report pages are not rendered")
+        return []
+    pdf = folder / "episode-report.pdf"
+    service.export(actor, "pdf", pdf, episode_ids=[episode_id])
+    subprocess.run(
+        [pdftoppm, "-r", "80", "-png", "-l", "2", str(pdf), str(folder / "report-page")], check=True
+    )
+    pdf.unlink()
+    pages = sorted(folder.glob("report-page-*.png"))
+    for page in pages:
+        print(f"wrote {page}")
+    return pages
 
 
 def take(folder: Path) -> list[Path]:
@@ -130,6 +151,7 @@ def take(folder: Path) -> list[Path]:
             window.lock()
             written.append(_save(window, folder, "locked.png"))
             window.close()
+            written.extend(_report_pages(service, actor, episode_ids[0], folder))
         finally:
             service.db.dispose()
     return written
