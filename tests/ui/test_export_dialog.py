@@ -101,3 +101,27 @@ def test_export_from_the_patient_menu_of_the_episode_on_screen(
     window.actions_by_name["Export"].trigger()
     assert seen == [f"This episode: Alex Example (MRN {MRN})"]
     assert QApplication.activeModalWidget() is None
+
+
+def test_the_idle_lock_lets_a_running_export_finish_then_closes_the_dialog(
+    qtbot: QtBot, service: ClinicalService, nurse: str, charted: Charted, tmp_path: Path
+) -> None:
+    window = MainWindow(service, nurse, "test database")
+    qtbot.addWidget(window)
+    window.show()
+    window.open_from_overview(charted.episode)
+    target = tmp_path / "report.pdf"
+
+    def export_then_lock(dialog: object) -> None:
+        assert isinstance(dialog, ExportDialog)
+        dialog.select_format("pdf")
+        dialog.file_edit.setText(str(target))
+        dialog.export_button.click()
+        window.lock()  # what the idle timer does mid-export
+
+    when_dialog_opens(export_then_lock)
+    window.actions_by_name["Export"].trigger()
+    assert window.is_locked()
+    assert QApplication.activeModalWidget() is None  # nothing with the patient's name stays on screen
+    assert target.read_bytes().startswith(b"%PDF")  # the export finished, complete
+    assert [e.action for e in service.audit_search("dr.rao", action="episode.export")] == ["episode.export"]
