@@ -8,14 +8,22 @@ import os
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import threading
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, make_url, text
 
 from monitor.services.clinical import ClinicalService
 from monitor.store.database import Database, open_database
+
+# The PostgreSQL half of the store and service suites (issue 7) runs against this server when set,
+# e.g. postgresql+psycopg://monitor@127.0.0.1:54329/monitor_test (tests/pg-test-cluster starts one).
+PG_URL = os.environ.get("MONITOR_TEST_DATABASE_URL", "").strip()
+# Suites that run on both backends; a test there that is about SQLite itself is marked sqlite_only.
+BOTH_BACKENDS = ("tests/services/", "tests/store/")
 
 # A fixed "now" that is not on a round hour, so time arithmetic mistakes show.
 T0 = datetime(2026, 11, 20, 9, 0, 0, tzinfo=UTC)
@@ -45,11 +53,72 @@ def db_path(tmp_path: Path) -> Path:
     return tmp_path / "monitor.sqlite"
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "sqlite_only: about the SQLite file itself; not run on PostgreSQL")
+    if os.environ.get("CI") == "true" and not PG_URL:
+        raise pytest.UsageError(
+            "CI=true but MONITOR_TEST_DATABASE_URL is not set: the PostgreSQL half must run in CI "
+            "(.ci/run starts a server with tests/pg-test-cluster)."
+        )
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    if PG_URL:
+        return f"PostgreSQL half: RUNNING against {make_url(PG_URL).render_as_string(hide_password=True)}"
+    return (
+        "PostgreSQL half: SKIPPED (set MONITOR_TEST_DATABASE_URL, e.g. with "
+        '`eval "$(tests/pg-test-cluster start)"`, to run the store and service tests on PostgreSQL too)'
+    )
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "backend" not in metafunc.fixturenames:
+        return
+    where = metafunc.definition.nodeid.replace("\\", "/")
+    both = where.startswith(BOTH_BACKENDS) and metafunc.definition.get_closest_marker("sqlite_only") is None
+    metafunc.parametrize("backend", ["sqlite", "postgresql"] if both and PG_URL else ["sqlite"])
+
+
 @pytest.fixture
-def db(db_path: Path) -> Iterator[Database]:
-    database = open_database(path=db_path)
-    yield database
-    database.dispose()
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture(scope="session")
+def pg_template() -> Iterator[str]:
+    """A database migrated to the newest schema once; each test gets a fresh copy of it (fast)."""
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    name = f"monitor_template_{uuid.uuid4().hex[:8]}"
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    migrated = open_database(url=make_url(PG_URL).set(database=name).render_as_string(hide_password=False))
+    migrated.dispose()
+    yield name
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture
+def db(backend: str, db_path: Path, request: pytest.FixtureRequest) -> Iterator[Database]:
+    if backend == "sqlite":
+        database = open_database(path=db_path)
+        yield database
+        database.dispose()
+        return
+    template = request.getfixturevalue("pg_template")
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    name = f"monitor_test_{uuid.uuid4().hex[:12]}"
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+    database = open_database(url=make_url(PG_URL).set(database=name).render_as_string(hide_password=False))
+    try:
+        yield database
+    finally:
+        database.dispose()
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 @pytest.fixture

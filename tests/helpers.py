@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import text
+
 from monitor.domain.scales import COWS
 from monitor.services.views import AdmissionRequest, AssessmentInput, SubstanceInput
+from monitor.store.database import Database
 
 
 def all_items(value: int = 0, **overrides: int) -> dict[str, int | None]:
@@ -27,3 +30,15 @@ def admission(
     substances: tuple[SubstanceInput, ...] = (),
 ) -> AdmissionRequest:
     return AdmissionRequest(mrn=mrn, name=name, admitted_at=admitted_at, bed=bed, substances=substances)
+
+
+def raw_rows(db: Database, statement: str, **params: object) -> list[tuple[object, ...]]:
+    """Plain SQL beside the services (another program's view of the database), on either backend."""
+    with db.engine.begin() as connection:
+        result = connection.execute(text(statement), params)
+        return [tuple(row) for row in result] if result.returns_rows else []
+
+
+def raw_count(db: Database, table: str, where: str = "1=1") -> int:
+    [(count,)] = raw_rows(db, f"SELECT count(*) FROM {table} WHERE {where}")
+    return int(count)  # type: ignore[call-overload]

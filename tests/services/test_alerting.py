@@ -24,8 +24,9 @@ from monitor.domain.scales import COWS
 from monitor.services.clinical import ClinicalService
 from monitor.services.errors import NotFound, ValidationError
 from monitor.services.views import AlertView, AssessmentInput, DoseInput, SubstanceInput, VitalsInput
+from monitor.store.database import Database
 from tests.conftest import T0, FakeClock
-from tests.helpers import admission
+from tests.helpers import admission, raw_count, raw_rows
 
 SECOND = timedelta(seconds=1)
 MINUTE = timedelta(minutes=1)
@@ -52,14 +53,6 @@ def items_for_total(total: int) -> dict[str, int | None]:
 
 def chart_cows(service: ClinicalService, nurse: str, episode: int, total: int, at: datetime) -> int:
     return service.record_assessment(nurse, episode, AssessmentInput(at, items_for_total(total))).id
-
-
-def raw_count(db_path: Path, table: str, where: str = "1=1") -> int:
-    connection = sqlite3.connect(db_path)
-    try:
-        return int(connection.execute(f"SELECT count(*) FROM {table} WHERE {where}").fetchone()[0])
-    finally:
-        connection.close()
 
 
 def audit_rows(service: ClinicalService, action: str) -> list[tuple[str, str, dict[str, object]]]:
@@ -121,7 +114,7 @@ def pw_alert(service: ClinicalService) -> AlertView:
 
 
 def test_kratom_day_3_naltrexone_then_cows_rise_raises_one_precipitated_withdrawal_alert(
-    service: ClinicalService, nurse: str, clock: FakeClock, db_path: Path
+    service: ClinicalService, nurse: str, clock: FakeClock, db: Database
 ) -> None:
     episode = service.admit(
         nurse,
@@ -189,15 +182,15 @@ def test_kratom_day_3_naltrexone_then_cows_rise_raises_one_precipitated_withdraw
     assert updated.raised_at == RISE_AT  # still raised by the first COWS over the line
     assert updated.state == "escalated"  # nobody acknowledged it within 10 min
 
-    alerts_rows = raw_count(db_path, "alerts")
+    alerts_rows = raw_count(db, "alerts")
     raises = len(audit_rows(service, "alert.raise"))
     for _ in range(3):
         service.refresh_alerts()
     clock.advance(minutes=1)
     service.refresh_alerts()
-    assert raw_count(db_path, "alerts") == alerts_rows
+    assert raw_count(db, "alerts") == alerts_rows
     assert len(audit_rows(service, "alert.raise")) == raises
-    assert raw_count(db_path, "alerts", f"rule = '{PW}'") == 1
+    assert raw_count(db, "alerts", f"rule = '{PW}'") == 1
 
 
 def test_no_alert_below_the_rise_of_6(
@@ -218,7 +211,7 @@ def test_no_alert_below_the_rise_of_6(
 
 
 def test_acknowledging_a_high_alert_needs_a_reason(
-    service: ClinicalService, nurse: str, scenario: Scenario, db_path: Path
+    service: ClinicalService, nurse: str, scenario: Scenario, db: Database
 ) -> None:
     alert = the(service.alerts(), PW)
     for reason in ("", "   "):
@@ -227,12 +220,12 @@ def test_acknowledging_a_high_alert_needs_a_reason(
         assert info.value.field == "Reason"
         assert "reason is required" in info.value.message
     assert the(service.alerts(), PW).state == "active"
-    assert raw_count(db_path, "alert_events") == 0
+    assert raw_count(db, "alert_events") == 0
     assert audit_rows(service, "alert.acknowledge") == []
 
 
 def test_acknowledged_alert_leaves_the_list_and_keeps_who_and_why(
-    service: ClinicalService, nurse: str, clock: FakeClock, scenario: Scenario, db_path: Path
+    service: ClinicalService, nurse: str, clock: FakeClock, scenario: Scenario, db: Database
 ) -> None:
     alert = the(service.alerts(), PW)
     clock.advance(minutes=2)
@@ -252,11 +245,11 @@ def test_acknowledged_alert_leaves_the_list_and_keeps_who_and_why(
     service.refresh_alerts()
     assert pw_alert(service).state == "acknowledged"
     assert pw_alert(service).escalated_at is None
-    assert raw_count(db_path, "alert_events", "kind = 'escalate'") == 0
+    assert raw_count(db, "alert_events", "kind = 'escalate'") == 0
     # Acknowledging again changes nothing.
     again = service.acknowledge_alert(nurse, alert.id, "again")
     assert (again.acknowledge_reason, again.acknowledged_at) == (why, T0 + 57 * MINUTE)
-    assert raw_count(db_path, "alert_events") == 1
+    assert raw_count(db, "alert_events") == 1
 
 
 def test_medium_alert_can_be_acknowledged_without_a_reason(
@@ -292,7 +285,7 @@ def kratom_day_3(service: ClinicalService, nurse: str) -> int:
 
 
 def test_alerts_of_the_warnings_confirmed_at_the_dose_are_acknowledged_with_the_reason(
-    service: ClinicalService, nurse: str, clock: FakeClock, db_path: Path
+    service: ClinicalService, nurse: str, clock: FakeClock, db: Database
 ) -> None:
     episode = kratom_day_3(service, nurse)
     clock.current = DOSE_AT
@@ -321,16 +314,16 @@ def test_alerts_of_the_warnings_confirmed_at_the_dose_are_acknowledged_with_the_
     acknowledgements = audit_rows(service, "alert.acknowledge")
     assert [(who, reason) for who, reason, _ in acknowledgements] == [("rn.lee", why), ("rn.lee", why)]
     assert sorted(after["message"] for _, _, after in acknowledgements) == sorted(dose.warnings)
-    assert raw_count(db_path, "alert_events", "kind = 'acknowledge'") == 2
+    assert raw_count(db, "alert_events", "kind = 'acknowledge'") == 2
     # The high one never escalates; acknowledging again changes nothing.
     clock.current = DOSE_AT + 2 * HOUR
     service.refresh_alerts()
     too_soon = history["antagonist_too_soon"]
     assert (the(service.alerts(include_inactive=True), "antagonist_too_soon").escalated_at) is None
-    assert raw_count(db_path, "alert_events", "kind = 'escalate'") == 0
+    assert raw_count(db, "alert_events", "kind = 'escalate'") == 0
     again = service.acknowledge_alert(nurse, too_soon.id, "again")
     assert (again.acknowledge_reason, again.acknowledged_at) == (why, DOSE_AT)
-    assert raw_count(db_path, "alert_events") == 2
+    assert raw_count(db, "alert_events") == 2
     # Evaluated as of a time, it was acknowledged from the moment the dose was saved.
     assert by_rule(service.alerts_as_of(DOSE_AT), "antagonist_too_soon") == []
     assert the(service.alerts_as_of(DOSE_AT, include_all=True), "antagonist_too_soon").state == (
@@ -339,7 +332,7 @@ def test_alerts_of_the_warnings_confirmed_at_the_dose_are_acknowledged_with_the_
 
 
 def test_a_dose_given_without_warnings_acknowledges_nothing(
-    service: ClinicalService, nurse: str, clock: FakeClock, episode: int, db_path: Path
+    service: ClinicalService, nurse: str, clock: FakeClock, episode: int, db: Database
 ) -> None:
     baseline = chart_cows(service, nurse, episode, 4, T0)
     clock.current = DOSE_AT
@@ -355,12 +348,12 @@ def test_a_dose_given_without_warnings_acknowledges_nothing(
     service.mark_entered_in_error(nurse, baseline, "another patient's score")
     alert = the(service.alerts(), "no_baseline_assessment")
     assert (alert.state, alert.acknowledged_by, alert.acknowledge_reason) == ("active", "", "")
-    assert raw_count(db_path, "alert_events") == 0
+    assert raw_count(db, "alert_events") == 0
     assert audit_rows(service, "alert.acknowledge") == []
 
 
 def test_only_the_warning_the_nurse_confirmed_is_acknowledged(
-    service: ClinicalService, nurse: str, clock: FakeClock, db_path: Path
+    service: ClinicalService, nurse: str, clock: FakeClock, db: Database
 ) -> None:
     """Warned only that it is too soon (a baseline was there); when the baseline is later entered in
     error, the no-baseline alert is new information and stays active."""
@@ -376,11 +369,11 @@ def test_only_the_warning_the_nurse_confirmed_is_acknowledged(
     assert the(service.alerts(include_inactive=True), "antagonist_too_soon").state == "acknowledged"
     no_baseline = the(service.alerts(), "no_baseline_assessment")
     assert (no_baseline.state, no_baseline.shown_at) == ("active", DOSE_AT + 2 * MINUTE)
-    assert raw_count(db_path, "alert_events") == 1
+    assert raw_count(db, "alert_events") == 1
 
 
 def test_a_dose_timed_a_few_minutes_ahead_has_its_confirmed_warnings_acknowledged_when_raised(
-    service: ClinicalService, nurse: str, clock: FakeClock, db_path: Path
+    service: ClinicalService, nurse: str, clock: FakeClock, db: Database
 ) -> None:
     """A dose time up to 5 min ahead is accepted (clock drift); its alerts are raised only once its
     time comes, by a later refresh, and are acknowledged then by the nurse who confirmed them."""
@@ -399,7 +392,7 @@ def test_a_dose_timed_a_few_minutes_ahead_has_its_confirmed_warnings_acknowledge
     assert {a.acknowledged_at for a in history} == {DOSE_AT + MINUTE}
     clock.current = DOSE_AT + HOUR
     service.refresh_alerts()
-    assert raw_count(db_path, "alert_events", "kind = 'escalate'") == 0
+    assert raw_count(db, "alert_events", "kind = 'escalate'") == 0
     assert [who for who, _, _ in audit_rows(service, "alert.acknowledge")] == ["rn.lee", "rn.lee"]
 
 
@@ -412,7 +405,7 @@ def test_unknown_alert_is_not_found(service: ClinicalService, nurse: str) -> Non
 
 
 def test_high_alert_snooze_is_capped_at_15_minutes(
-    service: ClinicalService, nurse: str, clock: FakeClock, scenario: Scenario, db_path: Path
+    service: ClinicalService, nurse: str, clock: FakeClock, scenario: Scenario, db: Database
 ) -> None:
     alert = the(service.alerts(), PW)
     for minutes in (16, 0, -5):
@@ -422,7 +415,7 @@ def test_high_alert_snooze_is_capped_at_15_minutes(
     with pytest.raises(ValidationError) as info:
         service.snooze_alert(nurse, alert.id, 16)
     assert "at most 15 min" in info.value.message
-    assert raw_count(db_path, "alert_events") == 0
+    assert raw_count(db, "alert_events") == 0
 
     snoozed = service.snooze_alert(nurse, alert.id, 15, "calming the patient first")
     assert (snoozed.state, snoozed.snoozed_until, snoozed.sound) == ("snoozed", RISE_AT + 15 * MINUTE, False)
@@ -434,7 +427,7 @@ def test_high_alert_snooze_is_capped_at_15_minutes(
     # Escalation fell due at 10:05 during the snooze: it waits for the snooze to end, then escalates.
     clock.current = RISE_AT + 15 * MINUTE - SECOND
     assert the(service.refresh_alerts(), PW).state == "snoozed"
-    assert raw_count(db_path, "alert_events", "kind = 'escalate'") == 0
+    assert raw_count(db, "alert_events", "kind = 'escalate'") == 0
     clock.current = RISE_AT + 15 * MINUTE
     ended = the(service.refresh_alerts(), PW)
     assert (ended.state, ended.escalated_at, ended.snoozed_until, ended.sound) == (
@@ -458,7 +451,7 @@ def test_alert_is_active_again_when_a_short_snooze_ends_before_escalation(
 
 
 def test_snoozing_again_and_again_does_not_put_off_escalation(
-    service: ClinicalService, nurse: str, clock: FakeClock, scenario: Scenario, db_path: Path
+    service: ClinicalService, nurse: str, clock: FakeClock, scenario: Scenario, db: Database
 ) -> None:
     """The cap bounds how long a high alert can wait: a snooze running when escalation falls due puts it
     off to the snooze's end, and no further, however often the snooze is renewed."""
@@ -474,7 +467,7 @@ def test_snoozing_again_and_again_does_not_put_off_escalation(
         True,
     )
     assert escalated.for_physician
-    assert raw_count(db_path, "alert_events", "kind = 'escalate'") == 1
+    assert raw_count(db, "alert_events", "kind = 'escalate'") == 1
     # A snooze after the escalation (the physician has been called) is honoured.
     clock.advance(minutes=1)
     snoozed = service.snooze_alert(nurse, alert.id, 10)
@@ -497,7 +490,7 @@ def test_medium_alert_snooze_is_capped_at_60_minutes(
 
 
 def test_unacknowledged_high_alert_escalates_10_minutes_after_it_was_shown(
-    service: ClinicalService, nurse: str, clock: FakeClock, scenario: Scenario, db_path: Path
+    service: ClinicalService, nurse: str, clock: FakeClock, scenario: Scenario, db: Database
 ) -> None:
     alert = the(service.alerts(), PW)
     assert (alert.shown_at, alert.escalated_at, alert.for_physician) == (RISE_AT, None, False)
@@ -506,7 +499,7 @@ def test_unacknowledged_high_alert_escalates_10_minutes_after_it_was_shown(
     clock.advance(minutes=9, seconds=59)
     early = the(service.refresh_alerts(), PW)
     assert (early.state, early.escalated_at, early.for_physician) == ("active", None, False)
-    assert raw_count(db_path, "alert_events", "kind = 'escalate'") == 0
+    assert raw_count(db, "alert_events", "kind = 'escalate'") == 0
 
     clock.advance(seconds=1)
     late = the(service.refresh_alerts(), PW)
@@ -521,15 +514,12 @@ def test_unacknowledged_high_alert_escalates_10_minutes_after_it_was_shown(
     for _ in range(3):
         clock.advance(minutes=1)
         service.refresh_alerts()
-    assert raw_count(db_path, "alert_events", "kind = 'escalate'") == 1
-    events = sqlite3.connect(db_path)
-    try:
-        [(username, reason)] = events.execute(
-            "SELECT users.username, alert_events.reason FROM alert_events "
-            "JOIN users ON users.id = alert_events.user_id WHERE kind = 'escalate'"
-        ).fetchall()
-    finally:
-        events.close()
+    assert raw_count(db, "alert_events", "kind = 'escalate'") == 1
+    [(username, reason)] = raw_rows(
+        db,
+        "SELECT users.username, alert_events.reason FROM alert_events "
+        "JOIN users ON users.id = alert_events.user_id WHERE kind = 'escalate'",
+    )
     assert (username, reason) == ("system", "not acknowledged in time")
     [(who, why, after)] = audit_rows(service, "alert.escalate")
     assert who == "system"
@@ -553,16 +543,16 @@ def test_escalation_counts_from_when_the_alert_was_first_shown_not_the_clinical_
 
 
 def test_escalation_is_written_by_any_later_write_not_only_the_timer(
-    service: ClinicalService, nurse: str, clock: FakeClock, scenario: Scenario, db_path: Path
+    service: ClinicalService, nurse: str, clock: FakeClock, scenario: Scenario, db: Database
 ) -> None:
     clock.current = ESCALATES_AT + 3 * MINUTE
     service.record_vitals(nurse, scenario.episode, VitalsInput(taken_at=clock.now(), pulse_bpm=104))
-    assert raw_count(db_path, "alert_events", "kind = 'escalate'") == 1
+    assert raw_count(db, "alert_events", "kind = 'escalate'") == 1
     assert the(service.alerts(), PW).escalated_at == ESCALATES_AT
 
 
 def test_medium_and_low_alerts_never_escalate(
-    service: ClinicalService, nurse: str, clock: FakeClock, episode: int, db_path: Path
+    service: ClinicalService, nurse: str, clock: FakeClock, episode: int, db: Database
 ) -> None:
     service.record_vitals(nurse, episode, VitalsInput(taken_at=T0, systolic=86, diastolic=58))
     service.record_dose(nurse, episode, DoseInput("naltrexone", "oral", 25, T0, warning_reason="urgent"))
@@ -575,9 +565,9 @@ def test_medium_and_low_alerts_never_escalate(
     ]
     for view in views:
         assert (view.escalated_at, view.sound) == (None, False)
-    assert raw_count(db_path, "alert_events", "kind = 'escalate'") == 0
+    assert raw_count(db, "alert_events", "kind = 'escalate'") == 0
     # The one step is the nurse's: the no-baseline warning she confirmed at the dose, acknowledged.
-    assert raw_count(db_path, "alert_events") == 1
+    assert raw_count(db, "alert_events") == 1
     assert the(service.alerts(include_inactive=True), "no_baseline_assessment").state == "acknowledged"
 
 
@@ -760,7 +750,7 @@ def test_alerts_as_of_with_all_keeps_a_withdrawn_alert_as_resolved(
 
 
 def test_withdrawn_alert_raised_again_by_new_data_is_the_same_alert_shown_anew(
-    service: ClinicalService, nurse: str, clock: FakeClock, scenario: Scenario, db_path: Path
+    service: ClinicalService, nurse: str, clock: FakeClock, scenario: Scenario, db: Database
 ) -> None:
     alert = the(service.alerts(), PW)
     clock.advance(minutes=1)
@@ -771,7 +761,7 @@ def test_withdrawn_alert_raised_again_by_new_data_is_the_same_alert_shown_anew(
     assert (back.id, back.state, back.shown_at, back.escalated_at) == (alert.id, "active", clock.now(), None)
     assert back.message == "COWS 4 -> 18 (+14) 1 h 05 min after naltrexone 25 mg PO at 10:05"
     assert back.evidence["rise"] == 14
-    assert raw_count(db_path, "alerts", f"rule = '{PW}'") == 1
+    assert raw_count(db, "alerts", f"rule = '{PW}'") == 1
     [(who, reason, _)] = audit_rows(service, "alert.reinstate")
     assert (who, reason) == ("system", "the data supports it again")
 
@@ -852,7 +842,7 @@ def test_low_blood_pressure_after_clonidine_is_high_priority(
 
 
 def test_a_vitals_alert_raised_to_high_escalates_only_after_the_upgrade(
-    service: ClinicalService, nurse: str, clock: FakeClock, episode: int, db_path: Path
+    service: ClinicalService, nurse: str, clock: FakeClock, episode: int, db: Database
 ) -> None:
     """BP 86/58 at 09:00 is medium; the clonidine given at 08:30 is charted at 09:20, which makes it
     high (hypotension within 6 h of clonidine). The escalation clock starts at 09:20, not 09:00."""
@@ -873,7 +863,7 @@ def test_a_vitals_alert_raised_to_high_escalates_only_after_the_upgrade(
         True,
     )
     assert high.message == "BP 86/58 (below 90/60) within 6 h of clonidine 0.1 mg PO at 09:30: hold clonidine"
-    assert raw_count(db_path, "alert_events", "kind = 'escalate'") == 0  # 20 min after 09:00, yet not
+    assert raw_count(db, "alert_events", "kind = 'escalate'") == 0  # 20 min after 09:00, yet not
     [(who, reason, after)] = audit_rows(service, "alert.raise_priority")
     assert (who, reason, after["priority"], after["message"]) == ("system", "", "high", high.message)
     raised = next(e for e in service.audit_entries() if e.action == "alert.raise_priority")
@@ -882,7 +872,7 @@ def test_a_vitals_alert_raised_to_high_escalates_only_after_the_upgrade(
 
     clock.current = upgraded_at + 10 * MINUTE - SECOND
     assert the(service.refresh_alerts(), "vital_signs").state == "active"
-    assert raw_count(db_path, "alert_events", "kind = 'escalate'") == 0
+    assert raw_count(db, "alert_events", "kind = 'escalate'") == 0
     clock.current = upgraded_at + 10 * MINUTE  # escalate_after_minutes (10) after the upgrade
     late = the(service.refresh_alerts(), "vital_signs")
     assert (late.state, late.escalated_at, late.for_physician) == (
@@ -890,7 +880,7 @@ def test_a_vitals_alert_raised_to_high_escalates_only_after_the_upgrade(
         upgraded_at + 10 * MINUTE,
         True,
     )
-    assert raw_count(db_path, "alert_events", "kind = 'escalate'") == 1
+    assert raw_count(db, "alert_events", "kind = 'escalate'") == 1
     assert len(audit_rows(service, "alert.raise_priority")) == 1  # raised once, not on every refresh
 
 
@@ -1055,15 +1045,15 @@ def test_escalation_time_follows_the_protocol(
 
 
 def test_alerts_as_of_ignores_later_records_and_later_steps(
-    service: ClinicalService, nurse: str, clock: FakeClock, scenario: Scenario, db_path: Path
+    service: ClinicalService, nurse: str, clock: FakeClock, scenario: Scenario, db: Database
 ) -> None:
     alert = the(service.alerts(), PW)
     clock.current = RISE_AT + 3 * MINUTE  # 09:58
     service.acknowledge_alert(nurse, alert.id, "seen, physician called")
     clock.current = T0 + 3 * HOUR
     service.refresh_alerts()
-    rows_before = raw_count(db_path, "alerts")
-    events_before = raw_count(db_path, "alert_events")
+    rows_before = raw_count(db, "alerts")
+    events_before = raw_count(db, "alert_events")
 
     # 09:57: the alert is there and nobody has acknowledged it yet.
     then = the(service.alerts_as_of(RISE_AT + 2 * MINUTE), PW)
@@ -1087,7 +1077,7 @@ def test_alerts_as_of_ignores_later_records_and_later_steps(
     # Before admission there is nothing.
     assert service.alerts_as_of(T0 - 2 * HOUR, include_all=True) == []
     # Evaluating writes nothing.
-    assert (raw_count(db_path, "alerts"), raw_count(db_path, "alert_events")) == (rows_before, events_before)
+    assert (raw_count(db, "alerts"), raw_count(db, "alert_events")) == (rows_before, events_before)
 
 
 def test_alerts_as_of_shows_escalation_from_time_alone(service: ClinicalService, scenario: Scenario) -> None:

@@ -247,6 +247,7 @@ def test_names_and_accents_survive_the_round_trip(
 # --- the same export from the command line (`monitor audit export`) ------------------------------------
 
 
+@pytest.mark.sqlite_only  # the command line on the file; the services run on both backends
 def test_cli_export_writes_the_rows_and_says_how_many(
     trail: dict, db_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -263,6 +264,7 @@ def test_cli_export_writes_the_rows_and_says_how_many(
     assert [r["action"] for r in read_csv(everything)][:2] == ["audit.export", "assessment.entered_in_error"]
 
 
+@pytest.mark.sqlite_only  # the command line on the file; the services run on both backends
 def test_cli_export_filters_by_user_time_and_action(
     trail: dict, service: ClinicalService, db_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -288,6 +290,7 @@ def test_cli_export_filters_by_user_time_and_action(
         (["--mrn", "K-9999"], "No patient has the MRN 'K-9999'"),
     ],
 )
+@pytest.mark.sqlite_only  # the command line on the file; the services run on both backends
 def test_cli_export_refuses_bad_input_with_exit_2(
     trail: dict,
     db_path: Path,
@@ -306,6 +309,7 @@ def test_cli_export_refuses_bad_input_with_exit_2(
     assert not target.exists()
 
 
+@pytest.mark.sqlite_only  # the command line on the file; the services run on both backends
 def test_cli_export_to_an_unwritable_place_exits_2_in_words(
     trail: dict, db_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

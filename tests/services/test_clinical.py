@@ -18,8 +18,9 @@ from monitor.domain.scales import COWS
 from monitor.services.clinical import WORKSTATION_USERNAME, ClinicalService
 from monitor.services.errors import Conflict, NotFound, ServiceError, ValidationError
 from monitor.services.views import AdmissionRequest, AssessmentInput, SubstanceInput
+from monitor.store.database import Database
 from tests.conftest import T0, FakeClock
-from tests.helpers import admission, all_items, cows
+from tests.helpers import admission, all_items, cows, raw_count, raw_rows
 
 MINUTE = timedelta(minutes=1)
 SECOND = timedelta(seconds=1)
@@ -57,14 +58,6 @@ def entry(taken_at: datetime, total: int = 0, **kwargs: object) -> AssessmentInp
     return AssessmentInput(taken_at=taken_at, items=items_for_total(total), **kwargs)  # type: ignore[arg-type]
 
 
-def raw_count(db_path: Path, table: str) -> int:
-    connection = sqlite3.connect(db_path)
-    try:
-        return int(connection.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
-    finally:
-        connection.close()
-
-
 @pytest.fixture
 def episode(service: ClinicalService, nurse: str) -> int:
     return service.admit(nurse, admission(T0 - 6 * HOUR))
@@ -93,7 +86,7 @@ def episode(service: ClinicalService, nurse: str) -> int:
     ],
 )
 def test_admission_refuses_bad_input_naming_the_field(
-    service: ClinicalService, nurse: str, db_path: Path, change: dict[str, object], field: str, words: str
+    service: ClinicalService, nurse: str, db: Database, change: dict[str, object], field: str, words: str
 ) -> None:
     fields: dict[str, object] = {"mrn": "K-1001", "name": "Alex Example", "admitted_at": T0 - HOUR}
     fields.update(change)
@@ -102,7 +95,7 @@ def test_admission_refuses_bad_input_naming_the_field(
     assert info.value.field == field
     assert words in info.value.message
     assert service.open_episodes() == []
-    assert raw_count(db_path, "patients") == 0
+    assert raw_count(db, "patients") == 0
 
 
 def test_unknown_substance_lists_every_allowed_one(service: ClinicalService, nurse: str) -> None:
@@ -185,13 +178,13 @@ def test_same_mrn_with_another_name_is_refused(service: ClinicalService, nurse: 
 
 
 def test_second_open_episode_for_the_same_patient_is_a_conflict(
-    service: ClinicalService, nurse: str, episode: int, db_path: Path
+    service: ClinicalService, nurse: str, episode: int, db: Database
 ) -> None:
     with pytest.raises(Conflict) as info:
         service.admit(nurse, admission(T0, bed="9Z"))
     assert "already has an open episode in bed 3B" in info.value.message
     assert [e.id for e in service.open_episodes()] == [episode]
-    assert raw_count(db_path, "episodes") == 1
+    assert raw_count(db, "episodes") == 1
 
 
 def test_known_mrn_gets_a_new_episode_after_discharge(
@@ -258,7 +251,7 @@ def test_open_episodes_show_the_band_of_the_latest_total(
 
 
 def test_missing_item_is_refused_listing_it_and_nothing_is_saved(
-    service: ClinicalService, nurse: str, episode: int, db_path: Path
+    service: ClinicalService, nurse: str, episode: int, db: Database
 ) -> None:
     items = all_items(0, sweating=4, restlessness=5)
     items["tremor"] = None
@@ -270,8 +263,8 @@ def test_missing_item_is_refused_listing_it_and_nothing_is_saved(
     assert "11 Gooseflesh skin" in info.value.message
     assert "Sweating" not in info.value.message
     assert service.assessments(episode) == []
-    assert raw_count(db_path, "assessments") == 0
-    assert raw_count(db_path, "assessment_items") == 0
+    assert raw_count(db, "assessments") == 0
+    assert raw_count(db, "assessment_items") == 0
     clinical = [e.action for e in service.audit_entries() if not e.action.startswith("alert.")]
     assert clinical == ["episode.admit", "patient.create", "user.create"]
 
@@ -425,19 +418,13 @@ def test_record_keeps_clinical_time_system_time_zone_and_author(
 
 
 def test_stored_item_is_the_score_value_not_the_option_position(
-    service: ClinicalService, nurse: str, episode: int, db_path: Path
+    service: ClinicalService, nurse: str, episode: int, db: Database
 ) -> None:
     view = service.record_assessment(nurse, episode, cows(T0, restlessness=5, gooseflesh=3, pupil_size=5))
-    connection = sqlite3.connect(db_path)
-    try:
-        stored = dict(
-            connection.execute(
-                "SELECT item_key, value FROM assessment_items WHERE assessment_id = ?", (view.id,)
-            )
-        )
-        total = connection.execute("SELECT total FROM assessments WHERE id = ?", (view.id,)).fetchone()[0]
-    finally:
-        connection.close()
+    stored = dict(
+        raw_rows(db, "SELECT item_key, value FROM assessment_items WHERE assessment_id = :id", id=view.id)
+    )
+    [(total,)] = raw_rows(db, "SELECT total FROM assessments WHERE id = :id", id=view.id)
     assert len(stored) == 11
     assert (stored["restlessness"], stored["gooseflesh"], stored["pupil_size"], stored["tremor"]) == (
         5,
@@ -449,13 +436,13 @@ def test_stored_item_is_the_score_value_not_the_option_position(
 
 
 def test_discharged_episode_refuses_new_assessments(
-    service: ClinicalService, nurse: str, episode: int, db_path: Path
+    service: ClinicalService, nurse: str, episode: int, db: Database
 ) -> None:
     service.discharge(nurse, episode, T0 - 30 * MINUTE)
     with pytest.raises(Conflict) as info:
         service.record_assessment(nurse, episode, cows(T0, sweating=1))
     assert "discharged" in info.value.message
-    assert raw_count(db_path, "assessments") == 0
+    assert raw_count(db, "assessments") == 0
 
 
 def test_assessment_for_an_unknown_episode_is_not_found(service: ClinicalService, nurse: str) -> None:
@@ -483,18 +470,18 @@ def first(service: ClinicalService, nurse: str, episode: int, clock: FakeClock) 
 
 @pytest.mark.parametrize("reason", ["", "   ", None])
 def test_amendment_needs_a_reason(
-    service: ClinicalService, nurse: str, first: int, db_path: Path, reason: str | None
+    service: ClinicalService, nurse: str, first: int, db: Database, reason: str | None
 ) -> None:
     with pytest.raises(ValidationError) as info:
         service.amend_assessment(nurse, first, entry(T0 - 20 * MINUTE, 10), reason)  # type: ignore[arg-type]
     assert info.value.field == "Reason for amendment"
-    assert raw_count(db_path, "assessments") == 1
+    assert raw_count(db, "assessments") == 1
 
 
 def test_amendment_is_a_new_version_and_the_old_one_stays(
-    service: ClinicalService, nurse: str, episode: int, first: int, clock: FakeClock, db_path: Path
+    service: ClinicalService, nurse: str, episode: int, first: int, clock: FakeClock, db: Database
 ) -> None:
-    assert (raw_count(db_path, "assessments"), raw_count(db_path, "assessment_items")) == (1, 11)
+    assert (raw_count(db, "assessments"), raw_count(db, "assessment_items")) == (1, 11)
     service.ensure_user("rn.kim", "Kim Park")
     amended = service.amend_assessment("rn.kim", first, entry(T0 - 20 * MINUTE, 10), "restlessness misread")
     assert (amended.version, amended.replaces_id, amended.root_id, amended.total) == (2, first, first, 10)
@@ -517,12 +504,12 @@ def test_amendment_is_a_new_version_and_the_old_one_stays(
     # Views show the current version only.
     assert [(v.id, v.total) for v in service.assessments(episode)] == [(amended.id, 10)]
     # Nothing deleted or overwritten: rows only grew, the original's items are as charted.
-    assert (raw_count(db_path, "assessments"), raw_count(db_path, "assessment_items")) == (2, 22)
+    assert (raw_count(db, "assessments"), raw_count(db, "assessment_items")) == (2, 22)
     assert sum(history[0].items.values()) == 6
 
 
 def test_amending_a_replaced_version_is_a_conflict_naming_who_amended(
-    service: ClinicalService, nurse: str, first: int, db_path: Path
+    service: ClinicalService, nurse: str, first: int, db: Database
 ) -> None:
     service.ensure_user("rn.kim", "Kim Park")
     service.amend_assessment("rn.kim", first, entry(T0 - 20 * MINUTE, 10), "restlessness misread")
@@ -530,7 +517,7 @@ def test_amending_a_replaced_version_is_a_conflict_naming_who_amended(
         service.amend_assessment(nurse, first, entry(T0 - 20 * MINUTE, 8), "my correction")
     assert "already amended by rn.kim" in info.value.message
     assert "2026-11-20 09:10 UTC" in info.value.message
-    assert raw_count(db_path, "assessments") == 2
+    assert raw_count(db, "assessments") == 2
 
 
 def test_amending_the_current_version_again_extends_the_line(
@@ -564,7 +551,7 @@ def test_entered_in_error_needs_a_reason(
 
 
 def test_entered_in_error_stays_visible_with_who_and_why(
-    service: ClinicalService, nurse: str, episode: int, first: int, clock: FakeClock, db_path: Path
+    service: ClinicalService, nurse: str, episode: int, first: int, clock: FakeClock, db: Database
 ) -> None:
     kept = service.record_assessment(nurse, episode, entry(clock.now(), 4))
     service.ensure_user("rn.kim", "Kim Park")
@@ -584,11 +571,11 @@ def test_entered_in_error_stays_visible_with_who_and_why(
         (kept.id, False, ""),
     ]
     assert [v.id for v in service.assessments(episode, include_entered_in_error=False)] == [kept.id]
-    assert raw_count(db_path, "assessments") == 2
+    assert raw_count(db, "assessments") == 2
 
 
 def test_entered_in_error_cannot_be_amended_or_voided_again(
-    service: ClinicalService, nurse: str, first: int, db_path: Path
+    service: ClinicalService, nurse: str, first: int, db: Database
 ) -> None:
     service.mark_entered_in_error(nurse, first, "wrong patient")
     with pytest.raises(Conflict) as info:
@@ -596,7 +583,7 @@ def test_entered_in_error_cannot_be_amended_or_voided_again(
     assert "entered in error" in info.value.message
     with pytest.raises(Conflict):
         service.mark_entered_in_error(nurse, first, "again")
-    assert (raw_count(db_path, "assessments"), raw_count(db_path, "assessment_voids")) == (1, 1)
+    assert (raw_count(db, "assessments"), raw_count(db, "assessment_voids")) == (1, 1)
 
 
 def test_a_replaced_version_cannot_be_marked_entered_in_error(
@@ -630,15 +617,12 @@ def test_unknown_or_deactivated_actor_is_refused(
     episode: int,
     first: int,
     actions: dict[str, object],
-    db_path: Path,
+    db: Database,
     action: str,
     who: str,
 ) -> None:
     service.ensure_user("rn.gone", "Gone Away")
-    connection = sqlite3.connect(db_path)
-    connection.execute("UPDATE users SET active = 0 WHERE username = 'rn.gone'")
-    connection.commit()
-    connection.close()
+    raw_rows(db, "UPDATE users SET active = false WHERE username = 'rn.gone'")
     audit_rows = len(service.audit_entries())
     with pytest.raises(ServiceError) as info:
         actions[action](who)  # type: ignore[operator]
@@ -652,7 +636,7 @@ def test_unknown_or_deactivated_actor_is_refused(
     ]
 
 
-def test_workstation_user_is_created_once_and_flagged(service: ClinicalService, db_path: Path) -> None:
+def test_workstation_user_is_created_once_and_flagged(service: ClinicalService, db: Database) -> None:
     first = service.ensure_workstation_user()
     again = service.ensure_workstation_user()
     assert first == again
@@ -663,7 +647,7 @@ def test_workstation_user_is_created_once_and_flagged(service: ClinicalService, 
         "nurse",
     )
     assert first.username == "workstation"
-    assert raw_count(db_path, "users") == 1
+    assert raw_count(db, "users") == 1
     assert [(e.action, e.username) for e in service.audit_entries()] == [("user.create", "workstation")]
 
 

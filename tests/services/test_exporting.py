@@ -113,6 +113,7 @@ def test_refusals_write_nothing(
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.sqlite_only  # the command line on the file; the services run on both backends
 def test_the_command_line_exports_by_mrn(
     service: ClinicalService,
     charted: Charted,

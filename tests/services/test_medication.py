@@ -22,8 +22,9 @@ from monitor.domain.scales import COWS
 from monitor.services.clinical import ClinicalService
 from monitor.services.errors import Conflict, NotFound, ValidationError
 from monitor.services.views import AssessmentInput, DoseInput, SubstanceInput, VitalsInput
+from monitor.store.database import Database
 from tests.conftest import T0, FakeClock
-from tests.helpers import admission
+from tests.helpers import admission, raw_count
 
 SECOND = timedelta(seconds=1)
 MINUTE = timedelta(minutes=1)
@@ -56,14 +57,6 @@ def chart_cows(service: ClinicalService, nurse: str, episode: int, at: datetime,
 
 def naltrexone(at: datetime, reason: str = "", mg: float = 25) -> DoseInput:
     return DoseInput("naltrexone", "oral", mg, at, warning_reason=reason)
-
-
-def raw_count(db_path: Path, table: str) -> int:
-    connection = sqlite3.connect(db_path)
-    try:
-        return int(connection.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
-    finally:
-        connection.close()
 
 
 def actions(service: ClinicalService, action: str) -> list[str]:
@@ -197,7 +190,7 @@ def test_no_baseline_warning_looks_back_4_hours(
 
 
 def test_naltrexone_without_a_reason_is_refused_and_nothing_is_saved(
-    service: ClinicalService, nurse: str, kratom_episode: int, db_path: Path
+    service: ClinicalService, nurse: str, kratom_episode: int, db: Database
 ) -> None:
     for reason in ("", "   \n"):
         with pytest.raises(ValidationError) as info:
@@ -207,7 +200,7 @@ def test_naltrexone_without_a_reason_is_refused_and_nothing_is_saved(
         assert f"MEDIUM: {NO_BASELINE}" in info.value.message
         assert "Give a reason to go ahead" in info.value.message
     assert service.doses(kratom_episode) == []
-    assert raw_count(db_path, "doses") == 0
+    assert raw_count(db, "doses") == 0
     assert actions(service, "dose.record") == []
     assert service.alerts(include_inactive=True) == []
 
@@ -273,7 +266,7 @@ def test_bad_doses_are_refused_naming_the_field(
     service: ClinicalService,
     nurse: str,
     kratom_episode: int,
-    db_path: Path,
+    db: Database,
     entry: DoseInput,
     field: str,
     words: str,
@@ -284,7 +277,7 @@ def test_bad_doses_are_refused_naming_the_field(
         assert info.value.field == field
         assert words in info.value.message
     assert service.doses(kratom_episode) == []
-    assert raw_count(db_path, "doses") == 0
+    assert raw_count(db, "doses") == 0
 
 
 def test_dose_timed_5_minutes_ahead_is_accepted(service: ClinicalService, nurse: str, episode: int) -> None:
@@ -305,7 +298,7 @@ def test_dose_for_a_discharged_episode_is_a_conflict(
 
 
 def test_a_dose_charted_more_than_1_hour_late_needs_a_reason_which_is_kept(
-    service: ClinicalService, nurse: str, episode: int, clock: FakeClock, db_path: Path
+    service: ClinicalService, nurse: str, episode: int, clock: FakeClock, db: Database
 ) -> None:
     clock.current = T0 + 3 * HOUR  # 12:00 UTC, charting the clonidine given at 09:00 UTC
     for reason in ("", "  "):
@@ -314,7 +307,7 @@ def test_a_dose_charted_more_than_1_hour_late_needs_a_reason_which_is_kept(
         assert info.value.field == "Reason for late charting"
         assert "more than 1 hour after the time it was taken: give a reason" in info.value.message
     assert service.doses(episode) == []
-    assert raw_count(db_path, "doses") == 0
+    assert raw_count(db, "doses") == 0
 
     why = "Charted from the paper MAR after the fire drill"
     saved = service.record_dose(
@@ -351,7 +344,7 @@ def test_a_late_antagonist_dose_keeps_both_reasons(
 
 
 def test_doses_and_vital_signs_more_than_1_hour_before_admission_are_refused(
-    service: ClinicalService, nurse: str, episode: int, db_path: Path
+    service: ClinicalService, nurse: str, episode: int, db: Database
 ) -> None:
     # Admitted at 08:00 UTC; 06:00 UTC is 2 h before the admission: almost certainly a wrong date.
     before = T0 - 3 * HOUR
@@ -367,7 +360,7 @@ def test_doses_and_vital_signs_more_than_1_hour_before_admission_are_refused(
         )
     assert info.value.field == "Time taken"
     assert info.value.message == "Time taken is before the admission; check the date."
-    assert (raw_count(db_path, "doses"), raw_count(db_path, "vitals")) == (0, 0)
+    assert (raw_count(db, "doses"), raw_count(db, "vitals")) == (0, 0)
     assert actions(service, "dose.record") == actions(service, "vitals.record") == []
     # Up to 1 h before the admission is accepted (given on the way in).
     edge = T0 - 2 * HOUR
@@ -473,7 +466,7 @@ def test_implausible_vital_signs_are_refused_naming_the_field(
     service: ClinicalService,
     nurse: str,
     episode: int,
-    db_path: Path,
+    db: Database,
     values: dict[str, object],
     field: str,
     words: str,
@@ -484,7 +477,7 @@ def test_implausible_vital_signs_are_refused_naming_the_field(
     assert info.value.field == field
     assert words in info.value.message
     assert service.vitals(episode) == []
-    assert raw_count(db_path, "vitals") == 0
+    assert raw_count(db, "vitals") == 0
     assert actions(service, "vitals.record") == []
 
 

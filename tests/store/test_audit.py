@@ -22,7 +22,7 @@ from monitor.store import audit
 from monitor.store.database import Database
 from monitor.store.models import AuditEntry
 from tests.conftest import T0, FakeClock
-from tests.helpers import admission, all_items, cows
+from tests.helpers import admission, all_items, cows, raw_count, raw_rows
 
 HOUR = timedelta(hours=1)
 
@@ -58,13 +58,15 @@ def last_audit_id(service: ClinicalService) -> int:
     return entries[0].id if entries else 0
 
 
-def raw_sql(path: Path, *statements: str) -> None:
-    connection = sqlite3.connect(path, isolation_level=None)
-    try:
-        for statement in statements:
-            connection.execute(statement)
-    finally:
-        connection.close()
+def tamper(db: Database, statement: str) -> None:
+    """Change the audit log behind the app's back, as someone with the database would: first switch
+    off the append-only triggers (SQLite: drop them; PostgreSQL: disable them), then write."""
+    if db.engine.dialect.name == "sqlite":
+        switch_off = ["DROP TRIGGER audit_log_no_update", "DROP TRIGGER audit_log_no_delete"]
+    else:
+        switch_off = ["ALTER TABLE audit_log DISABLE TRIGGER USER"]
+    for step in [*switch_off, statement]:
+        raw_rows(db, step)
 
 
 # --- one row per action ---------------------------------------------------------------------------------
@@ -302,18 +304,16 @@ def test_each_row_links_to_the_hash_of_the_one_before(busy_day: Ward, db: Databa
     [
         "reason = 'nothing to see'",
         "before_json = replace(before_json, '\"total\": 6', '\"total\": 2')",
-        "user_id = 1 + user_id",
+        "entity_id = 1000 + entity_id",
         "at = '2026-11-20 08:00:00.000000'",
     ],
 )
 def test_an_edited_row_is_named_as_the_first_broken(busy_day: Ward, change: str) -> None:
     # Row 6 is the amendment (before total 6, after total 10).
     assert next(e for e in busy_day.service.audit_entries() if e.id == 6).action == "assessment.amend"
-    raw_sql(
-        busy_day.db_path,
-        "DROP TRIGGER audit_log_no_update",  # what an attacker with the file would do first
-        f"UPDATE audit_log SET {change} WHERE id = 6",
-    )
+    tamper(
+        busy_day.service.db, f"UPDATE audit_log SET {change} WHERE id = 6"
+    )  # what someone with the database would do
     report = busy_day.service.verify_audit_chain()
     assert not report.intact
     assert report.first_broken_id == 6
@@ -327,11 +327,10 @@ def test_re_hashing_an_edited_row_breaks_the_link_of_the_next(busy_day: Ward, db
         session.expunge(entry)
     entry.reason = "nothing to see"
     forged = audit._row_hash(entry)
-    raw_sql(
-        busy_day.db_path,
-        "DROP TRIGGER audit_log_no_update",
+    tamper(
+        busy_day.service.db,
         f"UPDATE audit_log SET reason = 'nothing to see', row_hash = '{forged}' WHERE id = 6",
-    )
+    )  # what someone with the database would do
     report = busy_day.service.verify_audit_chain()
     assert report.first_broken_id == 7
     assert "previous row" in report.problem
@@ -339,9 +338,7 @@ def test_re_hashing_an_edited_row_breaks_the_link_of_the_next(busy_day: Ward, db
 
 @pytest.mark.parametrize(("deleted", "named"), [(5, 6), (1, 2)])
 def test_a_deleted_row_shows_as_a_gap(busy_day: Ward, deleted: int, named: int) -> None:
-    raw_sql(
-        busy_day.db_path, "DROP TRIGGER audit_log_no_delete", f"DELETE FROM audit_log WHERE id = {deleted}"
-    )
+    tamper(busy_day.service.db, f"DELETE FROM audit_log WHERE id = {deleted}")
     report = busy_day.service.verify_audit_chain()
     assert report.first_broken_id == named
     assert f"row {deleted} is missing" in report.problem
@@ -356,35 +353,27 @@ def test_appending_continues_the_chain_after_a_check(busy_day: Ward) -> None:
 # --- same transaction -----------------------------------------------------------------------------------
 
 
-def table_counts(path: Path) -> dict[str, Any]:
-    connection = sqlite3.connect(path)
-    try:
-        tables = [
-            "users",
-            "patients",
-            "episodes",
-            "substance_uses",
-            "assessments",
-            "assessment_items",
-            "assessment_voids",
-            "audit_log",
-        ]
-        counts: dict[str, Any] = {
-            t: connection.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables
-        }
-        counts["open episodes"] = connection.execute(
-            "SELECT count(*) FROM episodes WHERE discharged_at IS NULL"
-        ).fetchone()[0]
-        return counts
-    finally:
-        connection.close()
+def table_counts(db: Database) -> dict[str, Any]:
+    tables = [
+        "users",
+        "patients",
+        "episodes",
+        "substance_uses",
+        "assessments",
+        "assessment_items",
+        "assessment_voids",
+        "audit_log",
+    ]
+    counts: dict[str, Any] = {t: raw_count(db, t) for t in tables}
+    counts["open episodes"] = raw_count(db, "episodes", "discharged_at IS NULL")
+    return counts
 
 
 @pytest.mark.parametrize("act", [_admit_new, _record, _amend, _void, _discharge, _create_user])
 def test_record_and_audit_row_commit_together_or_not_at_all(
     ward: Ward, monkeypatch: pytest.MonkeyPatch, act: Callable[[Ward], object]
 ) -> None:
-    before = table_counts(ward.db_path)
+    before = table_counts(ward.service.db)
     in_transaction: list[int] = []
     real_append = audit.append
 
@@ -400,6 +389,6 @@ def test_record_and_audit_row_commit_together_or_not_at_all(
     # The audit row had been written inside the transaction ...
     assert in_transaction == [before["audit_log"] + 1]
     # ... and it went with the record: neither is in the file.
-    assert table_counts(ward.db_path) == before
+    assert table_counts(ward.service.db) == before
     monkeypatch.undo()
     assert ward.service.verify_audit_chain().intact

@@ -33,6 +33,10 @@ from tests.helpers import admission, cows
 IS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
 SQL_WORDS = ("SELECT", "INSERT", "UPDATE", "DELETE", "PRAGMA", "BEGIN", "CREATE", "DROP", "alembic")
 
+# About the SQLite file itself (pragmas, WAL, file modes, locking, corruption); PostgreSQL has its own
+# checks in tests/store/test_postgresql.py.
+pytestmark = pytest.mark.sqlite_only
+
 
 def assert_plain(problem: DatabaseProblem) -> None:
     """What the nurse reads: a sentence and advice, no traceback, no driver names, no SQL."""

@@ -16,9 +16,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from monitor import __version__
-from monitor.services import locations
+from monitor.services import backups, locations
 from monitor.services.clinical import ClinicalService
-from monitor.services.errors import DatabaseProblem, ServiceError
+from monitor.services.errors import DatabaseProblem, ProblemKind, ServiceError
 
 EXIT_OK = 0
 EXIT_BAD_INPUT = 2
@@ -92,6 +92,27 @@ def build_parser() -> argparse.ArgumentParser:
     exporter.add_argument("--mrn", help="the patient (their newest episode)")
     exporter.add_argument("--since", metavar="TIME", help="episodes open after this ISO 8601 time")
     exporter.add_argument("--until", metavar="TIME", help="episodes open before this ISO 8601 time")
+    backup = commands.add_parser(
+        "backup",
+        help="write an integrity-checked copy of the SQLite database (default: into backups/ beside it)",
+        description="Without --user the copy is the application's own (signed by the system account in the "
+        "audit trail; $MONITOR_USER is not used): whoever can run this command can read the database file "
+        "anyway. With `monitor --user NAME backup` the account must be an administrator. For PostgreSQL "
+        "use pg_dump.",
+    )
+    backup.add_argument(
+        "-o", "--output", type=Path, metavar="FILE", help="write the backup exactly here (never over a file)"
+    )
+    restore = commands.add_parser(
+        "restore",
+        help="replace the database with a backup (--user must name an administrator)",
+        description="Checks the backup first (an SQLite file, intact, with this program's schema) and "
+        "refuses it otherwise, changing nothing. The replaced database is kept beside it as "
+        "<name>.before-restore-<UTC time>. Close the app everywhere that uses the database first. "
+        "Run it as `monitor --user NAME restore FILE`: NAME must be an administrator, also in the backup. "
+        "Works on a damaged database too. For PostgreSQL use pg_restore.",
+    )
+    restore.add_argument("file", type=Path, metavar="FILE", help="the backup file to restore")
     audit = commands.add_parser("audit", help="audit trail checks")
     audit_commands = audit.add_subparsers(dest="audit_command", metavar="ACTION", required=True)
     audit_commands.add_parser("verify", help="check the hash chain and name the first broken row")
@@ -149,6 +170,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         from monitor.ui.app import run_gui  # Qt only when a window is wanted
 
         return run_gui(path=args.db, url=args.database_url, user=args.user)
+    if args.command in ("backup", "restore") and args.database_url:
+        raise ServiceError(backups.POSTGRES_REFUSAL)  # before connecting: the server may not even answer
+    if args.command == "restore":
+        return _restore(args)
     service = locations.connect(path=args.db, url=args.database_url)
     try:
         if args.command == "episodes":
@@ -159,6 +184,8 @@ def _dispatch(args: argparse.Namespace) -> int:
             return _alerts(service, args)
         if args.command == "export":
             return _export(service, args)
+        if args.command == "backup":
+            return _backup(service, args)
         if args.command == "audit" and args.audit_command == "export":
             return _audit_export(service, args)
         if args.command == "audit":
@@ -252,6 +279,48 @@ def _export(service: ClinicalService, args: argparse.Namespace) -> int:
     actor = _acting_user(service, args.user)
     result = service.export(actor, fmt, args.output, episode_ids=episode_ids, since=since, until=until)
     print(result.summary())
+    return EXIT_OK
+
+
+def _size(size_bytes: int) -> str:
+    if size_bytes < 1024:
+        return f"{size_bytes} bytes"
+    if size_bytes < 1024 * 1024:
+        return f"{size_bytes / 1024:.1f} KiB"
+    return f"{size_bytes / (1024 * 1024):.1f} MiB"
+
+
+def _backup(service: ClinicalService, args: argparse.Namespace) -> int:
+    # Only an explicit --user signs as a person: $MONITOR_USER is usually a nurse (see the help).
+    actor = args.user.strip() if args.user else None
+    if actor is not None and not service.account_exists(actor):
+        raise ServiceError(f"There is no account {actor!r}.")
+    info = service.backup_now(actor, args.output, reason="command line")
+    print(f"backup written: {info.path} ({_size(info.size_bytes)})")
+    return EXIT_OK
+
+
+def _restore(args: argparse.Namespace) -> int:
+    if not (args.user or "").strip():
+        raise ServiceError("monitor restore needs --user NAME of an administrator.")
+    actor = args.user.strip()
+    path: Path = args.db or locations.default_database_path()
+    try:
+        service = locations.connect(path=path)
+    except DatabaseProblem as problem:
+        if problem.kind is not ProblemKind.CORRUPT:
+            raise
+        # A damaged database is why one restores: go ahead without opening it (the backup's accounts
+        # decide whether --user may).
+        log.debug("restoring over a damaged database: %s", problem.detail)
+        kept = backups.restore_database_file(path, args.file, actor)
+    else:
+        try:
+            kept = service.restore(actor, args.file)
+        finally:
+            service.db.dispose()
+    print(f"restored {args.file} into {path}")
+    print(f"the replaced database is kept as {kept}")
     return EXIT_OK
 
 

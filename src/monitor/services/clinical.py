@@ -19,6 +19,7 @@ from monitor.domain import charting, scales, substances
 from monitor.services.accounts import AccountsMixin
 from monitor.services.alerting import AlertingMixin
 from monitor.services.audit_queries import AuditQueriesMixin
+from monitor.services.backups import BackupsMixin
 from monitor.services.base import SYSTEM_USERNAME, ServiceBase, clean, require_reason, usernames
 from monitor.services.errors import Conflict, NotFound, ValidationError
 from monitor.services.exporting import ExportingMixin
@@ -61,6 +62,7 @@ class ClinicalService(
     ImportingMixin,
     AuditQueriesMixin,
     ExportingMixin,
+    BackupsMixin,
     ServiceBase,
 ):
     """The use cases the GUI, the CLI, the tests and the benchmarks all call."""

@@ -216,7 +216,32 @@ def create_db_engine(url: str) -> Engine:
         )
         _install_sqlite_events(engine)
         return engine
-    return create_engine(url, pool_pre_ping=True, hide_parameters=True)
+    engine = create_engine(url, pool_pre_ping=True, hide_parameters=True)
+    if parsed.get_backend_name() == "postgresql":
+        _install_postgresql_events(engine)
+    return engine
+
+
+# Any constant: the key of the one advisory lock every write transaction takes on PostgreSQL.
+WRITE_LOCK_KEY = 0x57_4D_4F_4E  # "WMON"
+
+
+def _install_postgresql_events(engine: Engine) -> None:
+    """Writers take turns on PostgreSQL too, as on SQLite: each write transaction first takes one
+    transaction-level advisory lock (released at commit or rollback).
+
+    The services read, check and then write (an assessment not yet amended, an alert not yet
+    acknowledged, the audit chain's last hash); with writers in turn, two workstations doing the same
+    thing at once meet a clean "already done" instead of two half-right rows or a forked audit chain.
+    A ward's write rate (a few per minute) makes the queue invisible. A writer that waits longer than
+    the busy timeout gives up with "busy" (lock_not_available), like SQLite's busy timeout.
+    """
+
+    @event.listens_for(engine, "begin")
+    def on_begin(connection: Any) -> None:
+        if connection.get_execution_options().get(_WRITE_OPTION, False):
+            connection.exec_driver_sql(f"SET LOCAL lock_timeout = '{BUSY_TIMEOUT_MS}ms'")
+            connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})")
 
 
 def backup_sqlite_file(path: Path, destination: Path) -> Path:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 from pathlib import Path
 
 from alembic import command
@@ -44,5 +46,12 @@ def current_revision(connection: Connection) -> str | None:
     return MigrationContext.configure(connection).get_current_revision()
 
 
+# Alembic keeps the running migration's context in process-wide state: two databases migrated at
+# once from two threads cross over (seen as "table already exists" and crashes in the crash-safety
+# test's first version). One at a time.
+_MIGRATING = threading.Lock()
+
+
 def upgrade(connection: Connection, revision: str = "head") -> None:
-    command.upgrade(config(connection), revision)
+    with _MIGRATING:
+        command.upgrade(config(connection), revision)
