@@ -24,6 +24,8 @@ lint: $(STAMP)
 	$(BIN)/lint-imports
 
 test: lint
+	@if [ -n "$$MONITOR_TEST_DATABASE_URL" ]; then echo "== PostgreSQL half: on ($$MONITOR_TEST_DATABASE_URL)"; \
+	else echo "== PostgreSQL half: SKIPPED (MONITOR_TEST_DATABASE_URL not set; see README, Development)"; fi
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest
 
 # Benchmarks with budgets (issue 9): figures next to a bare baseline measured in the same run; not a test.

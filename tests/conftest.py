@@ -85,18 +85,31 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture(scope="session")
-def pg_template() -> Iterator[str]:
-    """A database migrated to the newest schema once; each test gets a fresh copy of it (fast)."""
+def pg_database() -> Iterator[str]:
+    """One database for the run, migrated to the newest schema once; each test empties it (fast)."""
     admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    name = f"monitor_template_{uuid.uuid4().hex[:8]}"
+    name = f"monitor_test_{uuid.uuid4().hex[:8]}"
     with admin.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
-    migrated = open_database(url=make_url(PG_URL).set(database=name).render_as_string(hide_password=False))
-    migrated.dispose()
-    yield name
+    url = make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    open_database(url=url).dispose()
+    yield url
     with admin.connect() as connection:
         connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
+
+
+def _empty_postgresql(database: Database) -> None:
+    """Every table emptied and its ids restarted at 1, the schema (and its revision) kept."""
+    with database.engine.begin() as connection:
+        tables = connection.execute(
+            text(
+                "SELECT tablename FROM pg_tables "
+                "WHERE schemaname = 'public' AND tablename <> 'alembic_version'"
+            )
+        ).scalars()
+        listed = ", ".join(f'"{t}"' for t in tables)
+        connection.execute(text(f"TRUNCATE {listed} RESTART IDENTITY CASCADE"))
 
 
 @pytest.fixture
@@ -106,19 +119,12 @@ def db(backend: str, db_path: Path, request: pytest.FixtureRequest) -> Iterator[
         yield database
         database.dispose()
         return
-    template = request.getfixturevalue("pg_template")
-    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    name = f"monitor_test_{uuid.uuid4().hex[:12]}"
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
-    database = open_database(url=make_url(PG_URL).set(database=name).render_as_string(hide_password=False))
+    database = open_database(url=request.getfixturevalue("pg_database"))
+    _empty_postgresql(database)
     try:
         yield database
     finally:
         database.dispose()
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 @pytest.fixture
