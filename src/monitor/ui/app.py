@@ -9,8 +9,14 @@ from pathlib import Path
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from monitor.services import locations
-from monitor.services.errors import DatabaseProblem, ServiceError
+from monitor.services import backups, locations
+from monitor.services.errors import DatabaseProblem, ProblemKind, ServiceError
+
+
+def _refuse(message: str) -> int:
+    print(f"monitor: {message}", file=sys.stderr)
+    QMessageBox.critical(None, "Withdrawal monitor", message)
+    return 2
 
 
 def run_gui(*, path: Path | None, url: str | None, user: str | None, sign_in_hint: str = "") -> int:
@@ -19,14 +25,23 @@ def run_gui(*, path: Path | None, url: str | None, user: str | None, sign_in_hin
     assert isinstance(app, QApplication)
     app.setApplicationName("Withdrawal monitor")
     app.setOrganizationName("WithdrawalMonitor")
+    db_file = None if url else Path(path or locations.default_database_path())
+    damage = backups.check_database_file(db_file) if db_file is not None else None
+    if damage is not None and db_file is not None:
+        # Refused before anything opens it for writing; the message names the newest good backup.
+        return _refuse(backups.damage_advice(db_file, damage))
     try:
         service = locations.connect(path=path, url=url)
         first_start = service.needs_first_administrator()
     except (DatabaseProblem, ServiceError) as problem:
         message = problem.message
-        print(f"monitor: {message}", file=sys.stderr)
-        QMessageBox.critical(None, "Withdrawal monitor", message)
-        return 2
+        if (
+            isinstance(problem, DatabaseProblem)
+            and problem.kind is ProblemKind.CORRUPT
+            and db_file is not None
+        ):
+            message = backups.damage_advice(db_file, problem.message)
+        return _refuse(message)
     from monitor.ui.main_window import MainWindow
     from monitor.ui.sign_in import FirstAdministratorDialog, SignInDialog
 
@@ -45,6 +60,7 @@ def run_gui(*, path: Path | None, url: str | None, user: str | None, sign_in_hin
         window = MainWindow(service, sign_in.user.username, where, sign_in_hint=sign_in_hint)
         window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         window.show()
+        window.start_backups()
         try:
             return app.exec()
         finally:

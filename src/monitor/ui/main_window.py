@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import partial
 
 from PySide6.QtCore import QModelIndex, QSignalBlocker, QSortFilterProxyModel, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QBrush, QColor, QFont, QKeySequence, QStandardItem, QStandardItemModel
+from PySide6.QtGui import (
+    QAction,
+    QBrush,
+    QCloseEvent,
+    QColor,
+    QFont,
+    QKeySequence,
+    QStandardItem,
+    QStandardItemModel,
+)
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
@@ -43,6 +52,7 @@ from monitor.services.views import (
 from monitor.ui.admit_dialog import AdmitDialog
 from monitor.ui.alerts import AlertBar, AlertPanel
 from monitor.ui.audit_viewer import AuditViewer
+from monitor.ui.background import BackgroundTask
 from monitor.ui.cows_form import CowsDraft, CowsForm
 from monitor.ui.dialogs import DischargeDialog, HistoryDialog, ReasonDialog, SubstanceReportDialog
 from monitor.ui.dose_dialog import DoseDialog
@@ -434,6 +444,10 @@ def _esc(text: str) -> str:
 class MainWindow(QMainWindow):
     #: How often the alerts are re-evaluated (ms): overdue alerts appear without anyone touching the app.
     alert_interval_ms = 30_000
+    #: How often the database's change counter is read (ms): another workstation's write shows within 2 s.
+    change_poll_ms = 1_000
+    #: How often the app asks whether an automatic backup is due (ms).
+    backup_check_ms = 10 * 60_000
 
     def __init__(
         self, service: ClinicalService, actor: str, location: str, *, sign_in_hint: str = ""
@@ -516,6 +530,9 @@ class MainWindow(QMainWindow):
         self.user_label = QLabel("")
         self.user_label.setAccessibleName("Signed in user")
         self.statusBar().addWidget(self.user_label)
+        self.backup_label = QLabel("")
+        self.backup_label.setAccessibleName("Last good backup")
+        self.statusBar().addPermanentWidget(self.backup_label)
         self.statusBar().addPermanentWidget(QLabel(location))
         self.idle = IdleWatcher(self._idle_minutes(), self)
         self.idle.idle.connect(self.lock)
@@ -529,6 +546,33 @@ class MainWindow(QMainWindow):
         self.alert_timer.start()
         self.ward_board.poll.start()
         self.idle.restart()
+        # Another workstation's writes show here within 2 s: poll the database's change counter.
+        self._seen_version = self._data_version()
+        self.change_poll = QTimer(self)
+        self.change_poll.setInterval(self.change_poll_ms)
+        self.change_poll.timeout.connect(self.refresh_if_changed)
+        self.change_poll.start()
+        # Automatic backups (SQLite): checked every few minutes, made when due, off the GUI thread.
+        self.backup_task = BackgroundTask(self.service.run_scheduled_backup, self)
+        self.backup_task.done.connect(lambda _info: self.show_backup_state())
+        self.backup_task.failed.connect(self._backup_failed)
+        self.backup_timer = QTimer(self)
+        self.backup_timer.setInterval(self.backup_check_ms)
+        self.backup_timer.timeout.connect(self.backup_task.start)
+        self.show_backup_state()
+
+    def start_backups(self) -> None:
+        """The automatic backups: one now if due, then a check every backup_check_ms (the app calls this;
+        tests that are not about backups leave it off)."""
+        self.backup_timer.start()
+        self.backup_task.start()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        # A backup in progress finishes (its file is checked and renamed, or removed) before the
+        # database is closed behind it.
+        self.backup_timer.stop()
+        self.backup_task.wait()
+        super().closeEvent(event)
 
     def _build_actions(self) -> None:
         menu = self.menuBar().addMenu(self.tr("&Patient"))
@@ -573,6 +617,7 @@ class MainWindow(QMainWindow):
             (clinic, "Protocol…", "", self.edit_protocol),
             (clinic, "Audit trail…", "", self.show_audit_trail),
             (clinic, "Users and workstation lock…", "", self.manage_users),
+            (clinic, "Back up now", "", self.back_up_now),
             (session, "Lock screen", "Ctrl+Shift+L", self.lock),
             (session, "Switch user…", "Ctrl+Shift+U", self.switch_user),
             (session, "Change my password…", "", self.change_own_password),
@@ -615,6 +660,9 @@ class MainWindow(QMainWindow):
         self.actions_by_name["Audit trail"].setEnabled(may(username, "view_audit"))
         self.actions_by_name["Export"].setEnabled(may(username, "export"))
         self.actions_by_name["Users and workstation lock"].setEnabled(may(username, "manage_users"))
+        self.actions_by_name["Back up now"].setEnabled(
+            may(username, "backup") and self.service.db.path is not None
+        )
         self.review_panel.sign_button.setEnabled(may(username, "sign_off"))
         self.user_label.setText(self.tr("Signed in: {0}").format(self.service.user_label(username)))
 
@@ -740,6 +788,60 @@ class MainWindow(QMainWindow):
 
     def change_own_password(self) -> None:
         ChangePasswordDialog(self.service, self.actor, "", self).exec()
+
+    # --- changes made elsewhere, backups ---------------------------------------------------------
+
+    def _data_version(self) -> int | None:
+        try:
+            return self.service.data_version()
+        except Exception as exc:  # a busy or unreachable database: try again at the next tick
+            describe(exc)
+            return None
+
+    def refresh_if_changed(self) -> None:
+        """Reload when another workstation (or process) wrote; never under an open dialog or the lock."""
+        if self.is_locked() or QApplication.activeModalWidget() is not None:
+            return
+        version = self._data_version()
+        if version is not None and version != self._seen_version:
+            self._seen_version = version
+            self.refresh()
+
+    def show_backup_state(self) -> None:
+        """The status bar's "last good backup", amber when there is none or it is over twice the interval."""
+        try:
+            last = self.service.last_good_backup()
+            interval = self.service.backup_interval_hours()
+        except Exception as exc:
+            self.backup_label.setText(self.tr("Backups: {0}").format(describe(exc)))
+            return
+        if self.service.db.path is None:
+            self.backup_label.setText(self.tr("Backups: by the database server (pg_dump)"))
+            return
+        if last is None:
+            self.backup_label.setText(self.tr("⚠ No backup yet"))
+            self.backup_label.setStyleSheet("color: #8a5300; font-weight: bold;")
+            return
+        too_old = self.service.clock.now() - last.made_at > timedelta(hours=2 * interval)
+        self.backup_label.setText(
+            self.tr("⚠ Last good backup {0}: too old")
+            if too_old
+            else self.tr("Last good backup {0}").format(local(last.made_at))
+        )
+        self.backup_label.setStyleSheet("color: #8a5300; font-weight: bold;" if too_old else "")
+
+    def _backup_failed(self, text: str) -> None:
+        self.backup_label.setText(self.tr("⚠ Automatic backup failed: {0}").format(text))
+        self.backup_label.setStyleSheet("color: #b00020; font-weight: bold;")
+
+    def back_up_now(self) -> None:
+        try:
+            info = self.service.backup_now(self.actor, reason="by hand from the app")
+        except Exception as exc:
+            show_error(self, self.tr("No backup made"), exc)
+            return
+        self.show_backup_state()
+        self.statusBar().showMessage(self.tr("Backup written: {0}").format(info.path), 10_000)
 
     # --- data ------------------------------------------------------------------------------------
 
