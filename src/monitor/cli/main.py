@@ -133,7 +133,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _dispatch(args)
     except DatabaseProblem as problem:
         log.debug("database problem: %s", problem.detail)
-        print(f"monitor: {problem.message}", file=sys.stderr)
+        message = problem.message
+        if problem.kind is ProblemKind.CORRUPT and args.database_url is None:
+            # The way back: the newest backup that passes its check, and the command to restore it.
+            from monitor.services.backups import damage_advice
+
+            message = damage_advice(args.db or locations.default_database_path(), problem.message)
+        print(f"monitor: {message}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except ServiceError as refusal:
         print(f"monitor: {refusal.message}", file=sys.stderr)
