@@ -157,7 +157,10 @@ def test_restore_over_a_database_too_damaged_to_open(
         handle.seek(100)
         handle.write(b"\xff" * 1900)
     assert main(["--db", str(ward), "episodes"]) == 2
-    assert "damaged" in refused(capsys)
+    message = refused(capsys)
+    assert "damaged" in message
+    # The way back, named: the newest good backup and the command that restores it.
+    assert f"restore {backup}" in message, message
 
     assert main(["--db", str(ward), "--user", "admin", "restore", str(backup)]) == 0
     assert "the replaced database is kept as" in capsys.readouterr().out

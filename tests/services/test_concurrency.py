@@ -172,3 +172,16 @@ def test_two_processes_on_one_sqlite_file_both_write(
         notes = {a.note for a in service.assessments(episode)}
         assert {f"crash-safety seq {seq}" for seq in confirmed} <= notes
     assert service.verify_audit_chain().intact
+
+
+def test_the_change_counter_moves_with_a_write_from_another_workstation(
+    service: ClinicalService, other: ClinicalService, nurse: str, clock: FakeClock
+) -> None:
+    """What the windows poll every second to show another workstation's writes (on both backends)."""
+    seen = other.data_version()
+    episode = service.admit(nurse, admission(clock.now() - timedelta(hours=1)))
+    moved = other.data_version()
+    assert moved > seen
+    service.record_dose(nurse, episode, DoseInput("clonidine", "oral", 0.1, clock.now()))
+    assert other.data_version() > moved
+    assert other.data_version() == other.data_version()  # reading it changes nothing
