@@ -64,7 +64,8 @@ def test_the_form_survives_a_failed_save_and_saves_once_the_problem_is_gone(
 ) -> None:
     episode_id = service.admit(nurse, admission(clock.now() - timedelta(hours=8)))
     before = [
-        service.record_assessment(nurse, episode_id, cows(clock.now() - timedelta(minutes=m))) for m in (50, 40)
+        service.record_assessment(nurse, episode_id, cows(clock.now() - timedelta(minutes=m)))
+        for m in (50, 40)
     ]
     form = CowsForm(service, nurse, service.episode(episode_id))
     qtbot.addWidget(form)
