@@ -197,7 +197,7 @@ def newest_good_backup_for(path: Path) -> BackupInfo | None:
         quick = info.size_bytes > QUICK_CHECK_ABOVE_BYTES
         if integrity_problem(info.path, quick=quick) is None:
             return info
-        log.warning("backup %s fails its integrity check", info.path.name)
+        log.warning("the backup made %s fails its integrity check", info.made_at.isoformat())
     return None
 
 
@@ -445,7 +445,9 @@ def restore_database_file(database: Path, source: Path, actor: str, *, clock: Cl
             raise ValidationError(BACKUP_FIELD, cannot_write(database, exc)) from exc
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    log.info("restored the database from %s; the replaced file is %s", source.name, kept_aside.name)
+    log.info(
+        "restored the database from a backup; the replaced file is kept aside"
+    )  # no file names: chosen by people
     return kept_aside
 
 
@@ -516,7 +518,7 @@ class BackupsMixin(ServiceBase):
         except BaseException:
             destination.unlink(missing_ok=True)  # an unaudited copy of every record must not stay behind
             raise
-        log.info("backup written: %s (%d bytes, %s)", destination.name, size, reason)
+        log.info("backup written (%d bytes, %s)", size, reason)
         return BackupInfo(destination, now, size, ok=True)
 
     def backups(self) -> list[BackupInfo]:
@@ -545,7 +547,9 @@ class BackupsMixin(ServiceBase):
             try:
                 backup.path.unlink()
             except OSError as exc:
-                log.warning("could not delete old backup %s: %s", backup.path.name, exc.strerror)
+                log.warning(
+                    "could not delete the old backup made %s: %s", backup.made_at.isoformat(), exc.strerror
+                )
                 continue
             deleted.append(backup.path)
         if deleted:
