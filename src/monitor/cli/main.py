@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import io
 import json
 import logging
 import os
@@ -16,6 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from monitor import __version__
+from monitor.domain import accounts
 from monitor.services import backups, locations
 from monitor.services.clinical import ClinicalService
 from monitor.services.errors import DatabaseProblem, ProblemKind, ServiceError
@@ -128,7 +130,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    for stream in (sys.stdout, sys.stderr):  # a file name that is not UTF-8 prints escaped, not as a crash
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(errors="backslashreplace")
     args = build_parser().parse_args(argv)
+    for name, value in vars(args).items():  # bytes that are not UTF-8 arrive as lone surrogates
+        if isinstance(value, str) and not _is_utf8(value):
+            print(f"monitor: --{name.replace('_', '-')} {value!r} is not UTF-8 text", file=sys.stderr)
+            return EXIT_BAD_INPUT
     try:
         return _dispatch(args)
     except DatabaseProblem as problem:
@@ -154,12 +163,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_OK
 
 
-def _acting_user(service: ClinicalService, requested: str | None) -> str:
+def _is_utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _acting_user(service: ClinicalService, requested: str | None, action: str) -> str:
     """The account a command writes as: --user or $MONITOR_USER must name an existing account (the
     command line never creates one); without either, the workstation account (a nurse with no
-    password, which cannot sign in to the app)."""
+    password, which cannot sign in to the app), made only when a nurse may do `action`."""
     name = (requested or locations.configured_user() or "").strip()
     if not name:
+        if not accounts.can(accounts.NURSE, action):
+            # Refused before the workstation account is made: a refused command writes nothing.
+            raise ServiceError(
+                f"The workstation account (a nurse) may not {accounts.ACTION_WORDS[action]}: "
+                "name an account that may with --user NAME."
+            )
         return service.ensure_workstation_user().username
     if not service.account_exists(name):
         raise ServiceError(
@@ -180,6 +203,9 @@ def _dispatch(args: argparse.Namespace) -> int:
         raise ServiceError(backups.POSTGRES_REFUSAL)  # before connecting: the server may not even answer
     if args.command == "restore":
         return _restore(args)
+    for option in ("at", "since", "until"):  # refuse a bad time before the database is opened (or created)
+        if getattr(args, option, None):
+            _parse_time(getattr(args, option), f"--{option}")
     service = locations.connect(path=args.db, url=args.database_url)
     try:
         if args.command == "episodes":
@@ -244,7 +270,7 @@ def _import(service: ClinicalService, args: argparse.Namespace) -> int:
     except EpisodeFileError as error:
         print(f"monitor: import refused, nothing was written: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    actor = _acting_user(service, args.user)
+    actor = _acting_user(service, args.user, "import_episodes")
     try:
         report = service.import_episodes(
             actor,
@@ -266,7 +292,10 @@ def _parse_time(text: str, option: str = "--at") -> datetime:
         raise ServiceError(f"{option} {text!r} is not an ISO 8601 time (e.g. 2026-11-20T10:00:00Z)") from None
     if parsed.tzinfo is None or parsed.utcoffset() is None:
         raise ServiceError(f"{option} {text!r} has no offset; add Z or +01:00")
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00+01:00 is before the first day of the calendar in UTC
+        raise ServiceError(f"{option} {text!r} is outside the calendar in UTC") from None
 
 
 def _export(service: ClinicalService, args: argparse.Namespace) -> int:
@@ -282,7 +311,7 @@ def _export(service: ClinicalService, args: argparse.Namespace) -> int:
         if args.mrn is not None
         else service.episodes_between(since, until)
     )
-    actor = _acting_user(service, args.user)
+    actor = _acting_user(service, args.user, "export")
     result = service.export(actor, fmt, args.output, episode_ids=episode_ids, since=since, until=until)
     print(result.summary())
     return EXIT_OK
@@ -333,7 +362,7 @@ def _restore(args: argparse.Namespace) -> int:
 def _audit_export(service: ClinicalService, args: argparse.Namespace) -> int:
     since = _parse_time(args.since, "--since") if args.since else None
     until = _parse_time(args.until, "--until") if args.until else None
-    actor = _acting_user(service, args.user)
+    actor = _acting_user(service, args.user, "view_audit")
     count = service.write_audit_csv(
         actor, args.csv, mrn=args.mrn, username=args.audit_user, since=since, until=until, action=args.action
     )

@@ -7,19 +7,61 @@ drops data. Writing to the database is the services' job (all-or-nothing, idempo
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
+import re
+import reprlib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from monitor.domain import medications, plausibility, scales, substances
+from monitor.domain import charting, medications, plausibility, scales, substances
 
 FORMAT_ONE = "withdrawal-monitor/episode@1"
 FORMAT_MANY = "withdrawal-monitor/episodes@1"
 SEXES = ("female", "male", "other", "unknown")
+# No clinical time or birth date in a file is before this: an earlier year is a typing error (and the
+# alert rules' arithmetic would leave the calendar).
+EARLIEST_YEAR = 1900
+# Whole numbers beyond a 64-bit integer fit no column (and no plausible measurement).
+_INT_LIMIT = 2**63
+# Lone surrogates cannot be stored as UTF-8; control characters (tab and line breaks aside) are never
+# typed, and a NUL ends C strings early (fromisoformat ignores what follows it; PostgreSQL refuses it).
+_BAD_CHARACTER = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+_MAX_TIME_LENGTH = 64
+
+_SHOW = reprlib.Repr()
+_SHOW.maxstring = 60
+_SHOW.maxother = 60
+_SHOW.maxlong = 30
+_SHOW.maxlevel = 2
+_SHOW.maxlist = _SHOW.maxdict = 4
+
+
+def _shown(value: Any) -> str:
+    """A value as a message quotes it: short, whatever its size or depth."""
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= _INT_LIMIT:
+        return "a number far too large"
+    return _SHOW.repr(value)
+
+
+def _key(key: str) -> str:
+    """A key as a place names it (`items.sweating`): odd or very long keys quoted and shortened."""
+    if len(key) <= 60 and key.isprintable() and key.strip() == key and key and "." not in key:
+        return key
+    return _shown(key)
+
+
+def _bad_character(text: str) -> str | None:
+    found = _BAD_CHARACTER.search(text)
+    if found is None:
+        return None
+    code = ord(found.group())
+    kind = "a lone surrogate (not valid Unicode)" if 0xD800 <= code <= 0xDFFF else "a control character"
+    return f"contains {kind}, U+{code:04X}"
 
 
 class EpisodeFileError(ValueError):
@@ -93,6 +135,7 @@ class EpisodeRecord:
     assessments: tuple[AssessmentRecord, ...]
     doses: tuple[DoseRecordIn, ...]
     vitals: tuple[VitalsRecordIn, ...]
+    source: str = field(default="", compare=False)  # the file it came from (for messages)
 
 
 class _Reader:
@@ -107,16 +150,20 @@ class _Reader:
     def obj(self, value: Any, where: str, required: set[str], optional: set[str]) -> dict[str, Any]:
         if not isinstance(value, dict):
             raise self.fail(where, "must be an object")
-        unknown = sorted(set(value) - required - optional)
+        self.no_duplicates(value, where)
+        unknown = sorted(str(k) for k in set(value) - required - optional)
         if unknown:
             allowed = ", ".join(sorted(required | optional))
-            raise self.fail(
-                f"{where}.{unknown[0]}" if where else unknown[0], f"unknown key (allowed: {allowed})"
-            )
+            raise self.fail(_join(where, _key(unknown[0])), f"unknown key (allowed: {allowed})")
         missing = sorted(required - set(value))
         if missing:
-            raise self.fail(f"{where}.{missing[0]}" if where else missing[0], "is required")
+            raise self.fail(_join(where, missing[0]), "is required")
         return value
+
+    def no_duplicates(self, value: dict[str, Any], where: str) -> None:
+        duplicates = getattr(value, "duplicates", ())
+        if duplicates:
+            raise self.fail(_join(where, _key(duplicates[0])), "appears more than once in the object")
 
     def text(self, value: Any, where: str, *, required: bool = True, max_len: int = 200) -> str:
         if value is None and not required:
@@ -128,6 +175,9 @@ class _Reader:
             raise self.fail(where, "must not be empty")
         if len(cleaned) > max_len:
             raise self.fail(where, f"is longer than {max_len} characters")
+        bad = _bad_character(cleaned)
+        if bad:
+            raise self.fail(where, bad)
         return cleaned
 
     def time(self, value: Any, where: str, *, required: bool = True) -> datetime | None:
@@ -135,25 +185,42 @@ class _Reader:
             return None
         if not isinstance(value, str):
             raise self.fail(where, "must be an ISO 8601 time with an offset, e.g. 2026-11-20T08:00:00Z")
+        shown = _shown(value)
+        # fromisoformat stops at a NUL (and takes "...Z\x00junk" for a time): check the characters first
+        if len(value) > _MAX_TIME_LENGTH or _bad_character(value):
+            raise self.fail(where, f"{shown} is not an ISO 8601 time")
         try:
             parsed = datetime.fromisoformat(value)
         except ValueError:
-            raise self.fail(where, f"{value!r} is not an ISO 8601 time") from None
+            raise self.fail(where, f"{shown} is not an ISO 8601 time") from None
         if parsed.tzinfo is None or parsed.utcoffset() is None:
-            raise self.fail(where, f"{value!r} has no offset; add Z or +01:00 so the time is unambiguous")
-        return parsed.astimezone(UTC)
+            raise self.fail(where, f"{shown} has no offset; add Z or +01:00 so the time is unambiguous")
+        if parsed.year < EARLIEST_YEAR:
+            raise self.fail(where, f"{shown} is before {EARLIEST_YEAR}; check the year")
+        try:
+            return parsed.astimezone(UTC)
+        except OverflowError:  # e.g. 9999-12-31T23:00:00-05:00 is in the year 10000 in UTC
+            raise self.fail(where, f"{shown} is beyond the year 9999") from None
 
     def integer(self, value: Any, where: str, *, required: bool = False) -> int | None:
         if value is None and not required:
             return None
         if isinstance(value, bool) or not isinstance(value, int):
             raise self.fail(where, "must be a whole number")
+        if not -_INT_LIMIT < value < _INT_LIMIT:
+            raise self.fail(where, "is a number far out of range")
         return value
 
     def number(self, value: Any, where: str) -> float:
-        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        if isinstance(value, bool) or not isinstance(value, int | float):
             raise self.fail(where, "must be a number")
-        return float(value)
+        try:
+            result = float(value)  # an int beyond a double overflows here
+        except OverflowError:
+            raise self.fail(where, "is a number far out of range") from None
+        if not math.isfinite(result):
+            raise self.fail(where, "must be a finite number")
+        return result
 
     def items_list(self, value: Any, where: str) -> list[Any]:
         if value is None:
@@ -171,28 +238,61 @@ def parse_document(data: Any, source: str = "file") -> list[EpisodeRecord]:
     fmt = data.get("format")
     if fmt == FORMAT_MANY:
         reader.obj(data, "", {"format", "episodes"}, set())
-        episodes = reader.items_list(data["episodes"], "episodes")
-        return [_episode(reader, e, f"episodes[{n}]", with_format=False) for n, e in enumerate(episodes)]
-    if fmt == FORMAT_ONE:
-        return [_episode(reader, data, "", with_format=True)]
-    raise reader.fail("format", f"must be {FORMAT_ONE!r} or {FORMAT_MANY!r}, not {fmt!r}")
+        episodes = data["episodes"]
+        if not isinstance(episodes, list):
+            raise reader.fail("episodes", "must be a list of episodes")
+        records = [_episode(reader, e, f"episodes[{n}]", with_format=False) for n, e in enumerate(episodes)]
+    elif fmt == FORMAT_ONE:
+        records = [_episode(reader, data, "", with_format=True)]
+    else:
+        raise reader.fail("format", f"must be {FORMAT_ONE!r} or {FORMAT_MANY!r}, not {_shown(fmt)}")
+    return [dataclasses.replace(r, source=source) for r in records]
+
+
+class _Object(dict[str, Any]):
+    """A decoded JSON object that remembers keys given twice (json keeps the last one silently)."""
+
+    duplicates: tuple[str, ...] = ()
+
+
+def _object(pairs: list[tuple[str, Any]]) -> _Object:
+    result = _Object(pairs)
+    if len(result) != len(pairs):
+        seen: set[str] = set()
+        duplicates = []
+        for key, _value in pairs:
+            if key in seen:
+                duplicates.append(key)
+            seen.add(key)
+        result.duplicates = tuple(duplicates)
+    return result
 
 
 def load_file(path: Path) -> list[EpisodeRecord]:
     """Read and validate an episode file. Raises EpisodeFileError with a plain message."""
-    source = path.name
+    source = path.name or str(path)
     try:
         raw = path.read_bytes()
     except OSError as exc:
         raise EpisodeFileError(source, "", f"cannot be read ({exc.strerror or exc})") from exc
+    except ValueError as exc:  # a NUL in the path
+        raise EpisodeFileError(_shown(source), "", f"cannot be read ({exc})") from exc
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raise EpisodeFileError(source, "", "starts with a byte order mark; save it as UTF-8 without BOM")
     try:
-        data = json.loads(raw.decode("utf-8"))
+        data = json.loads(raw.decode("utf-8"), object_pairs_hook=_object)
     except UnicodeDecodeError as exc:
-        raise EpisodeFileError(source, "", "is not UTF-8 text") from exc
+        raise EpisodeFileError(source, "", f"is not UTF-8 text (byte {exc.start + 1} is not)") from exc
     except json.JSONDecodeError as exc:
         raise EpisodeFileError(
             source, f"line {exc.lineno} column {exc.colno}", f"not valid JSON: {exc.msg}"
         ) from exc
+    except RecursionError as exc:
+        raise EpisodeFileError(
+            source, "", "nests arrays or objects too deeply to be an episode file"
+        ) from exc
+    except ValueError as exc:  # int() refuses more than sys.get_int_max_str_digits() digits
+        raise EpisodeFileError(source, "", "holds a number with thousands of digits") from exc
     return parse_document(data, source)
 
 
@@ -230,6 +330,20 @@ def _episode(reader: _Reader, data: Any, where: str, *, with_format: bool) -> Ep
         _vitals(reader, v, _join(where, f"vitals[{n}]"))
         for n, v in enumerate(reader.items_list(obj.get("vitals"), _join(where, "vitals")))
     )
+    # As when charting in the app: a clinical time more than 1 h before admission is a wrong date.
+    earliest = admitted - charting.LATE_CHARTING_AFTER
+    for kind, times in (
+        ("assessments", [a.taken_at for a in assessments]),
+        ("doses", [d.given_at for d in doses]),
+        ("vitals", [v.taken_at for v in vitals]),
+    ):
+        for n, when in enumerate(times):
+            if when < earliest:
+                field_name = "given_at" if kind == "doses" else "taken_at"
+                raise reader.fail(
+                    _join(where, f"{kind}[{n}].{field_name}"),
+                    f"is more than 1 hour before the admission ({ep_where}.admitted_at); check the date",
+                )
     return EpisodeRecord(
         where=where or "episode",
         patient=patient,
@@ -247,13 +361,15 @@ def _patient(reader: _Reader, data: Any, where: str) -> PatientRecord:
     obj = reader.obj(data, where, {"mrn", "name"}, {"birth_date", "sex"})
     birth: date | None = None
     if obj.get("birth_date") is not None:
-        text = reader.text(obj["birth_date"], f"{where}.birth_date")
+        text = reader.text(obj["birth_date"], f"{where}.birth_date", max_len=10)
         try:
             birth = date.fromisoformat(text)
         except ValueError:
             raise reader.fail(f"{where}.birth_date", f"{text!r} is not a date like 1988-03-14") from None
+        if birth.year < EARLIEST_YEAR:
+            raise reader.fail(f"{where}.birth_date", f"{text!r} is before {EARLIEST_YEAR}; check the year")
     sex = obj.get("sex")
-    if sex is not None and sex not in SEXES:
+    if sex is not None and (not isinstance(sex, str) or sex not in SEXES):
         raise reader.fail(f"{where}.sex", f"must be one of {', '.join(SEXES)}")
     return PatientRecord(
         mrn=reader.text(obj["mrn"], f"{where}.mrn", max_len=64),
@@ -268,8 +384,11 @@ def _substance(reader: _Reader, data: Any, where: str) -> SubstanceRecord:
     key = obj["substance"]
     try:
         substances.substance(key if isinstance(key, str) else "")
-    except substances.UnknownSubstance as exc:
-        raise reader.fail(f"{where}.substance", str(exc)) from None
+    except substances.UnknownSubstance:
+        allowed = ", ".join(s.key for s in substances.SUBSTANCES)
+        raise reader.fail(
+            f"{where}.substance", f"unknown substance {_shown(key)}; allowed keys are {allowed}"
+        ) from None
     route = reader.text(obj.get("route"), f"{where}.route", required=False, max_len=32)
     if route and route not in substances.ROUTES:
         raise reader.fail(f"{where}.route", f"must be one of {', '.join(substances.ROUTES)}")
@@ -289,19 +408,23 @@ def _assessment(reader: _Reader, data: Any, where: str) -> AssessmentRecord:
     items = obj["items"]
     if not isinstance(items, dict):
         raise reader.fail(f"{where}.items", "must be an object of item scores")
+    reader.no_duplicates(items, f"{where}.items")
     for key in items:
         if key not in scale.keys:
-            raise reader.fail(f"{where}.items.{key}", f"unknown item (items are {', '.join(scale.keys)})")
+            raise reader.fail(
+                f"{where}.items.{_key(key)}", f"unknown item (items are {', '.join(scale.keys)})"
+            )
     for key in scale.keys:
         if key not in items:
             raise reader.fail(f"{where}.items.{key}", "is missing: every item needs a score")
-        try:
-            scale.item(key).anchor_for(items[key])
-        except scales.InvalidItemValue:
-            allowed = ", ".join(str(v) for v in scale.item(key).allowed_values)
+        value = items[key]
+        allowed_values = scale.item(key).allowed_values
+        # a whole number: 1.0 equals 1, but the score is stored (and checked again) as an integer
+        if isinstance(value, bool) or not isinstance(value, int) or value not in allowed_values:
+            allowed = ", ".join(str(v) for v in allowed_values)
             raise reader.fail(
-                f"{where}.items.{key}", f"{items[key]!r} is not an allowed value (allowed: {allowed})"
-            ) from None
+                f"{where}.items.{key}", f"{_shown(value)} is not an allowed value (allowed: {allowed})"
+            )
     pulse = reader.integer(obj.get("pulse_bpm"), f"{where}.pulse_bpm")
     if pulse is not None:
         try:
@@ -329,14 +452,18 @@ def _dose(reader: _Reader, data: Any, where: str) -> DoseRecordIn:
     obj = reader.obj(data, where, {"drug", "form", "dose_mg", "given_at", "by"}, set())
     drug = obj["drug"] if isinstance(obj["drug"], str) else ""
     try:
-        medications.drug(drug)
-    except medications.UnknownDrug as exc:
-        raise reader.fail(f"{where}.drug", str(exc)) from None
+        known = medications.drug(drug)
+    except medications.UnknownDrug:
+        allowed = ", ".join(d.key for d in medications.DRUGS)
+        raise reader.fail(
+            f"{where}.drug", f"unknown drug {_shown(obj['drug'])}; known drugs are {allowed}"
+        ) from None
     form = obj["form"] if isinstance(obj["form"], str) else ""
-    try:
-        medications.check_form(drug, form)
-    except medications.InvalidForm as exc:
-        raise reader.fail(f"{where}.form", str(exc)) from None
+    if form not in known.forms:
+        raise reader.fail(
+            f"{where}.form",
+            f"{drug} is not given as {_shown(obj['form'])}; allowed forms are {', '.join(known.forms)}",
+        )
     dose_mg = reader.number(obj["dose_mg"], f"{where}.dose_mg")
     problem = plausibility.check_dose_mg(dose_mg)
     if problem:

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from monitor.domain import charting, scales
 from monitor.io.episode_json import EpisodeRecord
-from monitor.services.base import ServiceBase
+from monitor.services.base import SYSTEM_USERNAME, ServiceBase
 from monitor.services.errors import ServiceError, ValidationError
 from monitor.store import audit
 from monitor.store.models import (
@@ -84,7 +84,12 @@ class ImportingMixin(ServiceBase):
             user = self._actor(session, actor, "import_episodes")
             touched: list[Episode] = []
             for record in records:
-                episode = self._import_one(session, user, record, now, report, create_unknown_users)
+                try:
+                    episode = self._import_one(session, user, record, now, report, create_unknown_users)
+                except ImportRefused as refusal:  # name the file too: several may be imported at once
+                    if not record.source:
+                        raise
+                    raise ImportRefused(refusal.field, f"{record.source}: {refusal.message}") from None
                 touched.append(episode)
             patients = {e.patient_id for e in touched}
             audit.append(
@@ -96,7 +101,11 @@ class ImportingMixin(ServiceBase):
                 entity_id=None,
                 # one patient (e.g. a file of one episode): the import shows in that patient's audit
                 patient_id=next(iter(patients)) if len(patients) == 1 else None,
-                after={"source": source, "episodes": [e.id for e in touched], "summary": report.summary()},
+                after={
+                    "source": _storable(source),
+                    "episodes": [e.id for e in touched],
+                    "summary": report.summary(),
+                },
             )
             session.flush()
             for episode in touched:
@@ -113,6 +122,10 @@ class ImportingMixin(ServiceBase):
         report: ImportReport,
         create: bool,
     ) -> User:
+        if name == SYSTEM_USERNAME:
+            raise ImportRefused(
+                where, f"{where}: {name!r} is the application's own account; name who recorded it"
+            )
         user = session.scalar(select(User).where(User.username == name))
         if user is not None:
             return user
@@ -159,6 +172,15 @@ class ImportingMixin(ServiceBase):
     ) -> Episode:
         where = _prefix(record)
         self._not_future(record.admitted_at, f"{where}episode.admitted_at", now)
+        if record.discharged_at is not None:
+            self._not_future(record.discharged_at, f"{where}episode.discharged_at", now)
+        for number, use in enumerate(record.substances):
+            if use.last_use_at is not None:
+                self._not_future(use.last_use_at, f"{where}episode.substances[{number}].last_use_at", now)
+        if record.patient.birth_date is not None and record.patient.birth_date > now.date():
+            raise ImportRefused(
+                "patient.birth_date", f"{where}patient.birth_date: the birth date is in the future"
+            )
         patient = session.scalar(select(Patient).where(Patient.mrn == record.patient.mrn))
         if patient is None:
             patient = Patient(
@@ -246,7 +268,6 @@ class ImportingMixin(ServiceBase):
         self._import_doses(session, actor, episode, record, now, report, create_users)
         self._import_vitals(session, actor, episode, record, now, report, create_users)
         if record.discharged_at is not None and episode.discharged_at is None:
-            self._not_future(record.discharged_at, f"{where}episode.discharged_at", now)
             episode.discharged_at = record.discharged_at
             episode.discharged_by_id = actor.id
             audit.append(
@@ -519,3 +540,9 @@ class _Version(Generic[_Content]):
 
 def _prefix(record: EpisodeRecord) -> str:
     return "" if record.where == "episode" else f"{record.where}."
+
+
+def _storable(text: str) -> str:
+    """A file name as the database can store it: os.fsdecode turns the bytes of a name that is not UTF-8
+    into lone surrogates, which SQLite refuses; they are kept as escapes (caf\\udce9.json)."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
