@@ -746,3 +746,14 @@ def test_any_complete_answer_set_reads_back_unchanged(
     expected_band = next(label for low, label in reversed(BANDS) if stored.total >= low)
     assert stored.band_label == expected_band
     assert stored.taken_at == taken
+
+
+@pytest.mark.parametrize("year", [1, 26, 1899])
+def test_a_year_before_1900_is_a_typo_refused_naming_the_field(
+    service: ClinicalService, nurse: str, year: int
+) -> None:
+    when = datetime(year, 11, 20, 9, 0, tzinfo=timezone(timedelta(hours=1)))
+    with pytest.raises(ValidationError) as info:
+        service.admit(nurse, admission(when))
+    assert info.value.message.endswith("is before 1900; check the year.")
+    assert service.open_episodes() == []

@@ -110,6 +110,9 @@ class ServiceBase:
             verdict = charting.check_clinical_time(value, now)
         except ValueError as exc:
             raise ValidationError(field, f"{field} must include a time zone.") from exc
+        if value.year < 1900:
+            # A mistyped year (0026 for 2026); also keeps the rules' time arithmetic inside the calendar.
+            raise ValidationError(field, f"{field} is before 1900; check the year.")
         if verdict is charting.TimeVerdict.IN_FUTURE:
             raise ValidationError(
                 field, f"{field} is more than 5 minutes in the future; clinical times cannot be ahead."
