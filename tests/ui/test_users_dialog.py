@@ -254,7 +254,15 @@ def test_a_nurse_sees_the_refusal_instead_of_the_accounts(
         == "rn.kim (nurse) may not manage user accounts: that needs the administrator role."
     )
     assert rows(dialog) == []
-    for name in ("Add user", "Reset password", "Deactivate", "Apply idle lock", "Lock after (minutes)"):
+    for name in (
+        "Add user",
+        "Reset password",
+        "Deactivate",
+        "Apply idle lock",
+        "Lock after (minutes)",
+        "Apply backup interval",
+        "Back up every (hours)",
+    ):
         assert not named(dialog, name).isEnabled(), name
     assert named(dialog, "Close").isEnabled()
 
@@ -280,6 +288,25 @@ def test_the_idle_lock_applies_five_minutes_and_keeps_to_its_range(
     assert users.message.text() == "Workstations now lock after 5 idle minutes."
     assert users.changed
     assert spin.value() == 5 and not users.apply_button.isEnabled()
+
+
+def test_the_backup_interval_applies_and_keeps_to_its_range(
+    users: UsersDialog, service: ClinicalService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    asked = reasons(users, monkeypatch, "Night shift writes little")
+    spin = users.backup_spin
+    assert spin.accessibleName() == "Back up every (hours)"
+    assert spin.value() == 4 and not users.backup_apply.isEnabled()
+    spin.setValue(0)
+    assert spin.value() == 1
+    spin.setValue(25)
+    assert spin.value() == 24
+    spin.setValue(8)
+    click(users, "Apply backup interval")
+    assert service.backup_interval_hours() == 8
+    assert "every 8 hours (now 4)" in asked[0]
+    assert users.message.text() == "Automatic backups now every 8 hours."
+    assert not users.backup_apply.isEnabled()
 
 
 def test_a_refused_idle_lock_change_is_said_in_words(

@@ -29,6 +29,11 @@ from PySide6.QtWidgets import (
 )
 
 from monitor.domain import accounts
+from monitor.services.backups import (
+    BACKUP_INTERVAL_DEFAULT_HOURS,
+    BACKUP_INTERVAL_MAX_HOURS,
+    BACKUP_INTERVAL_MIN_HOURS,
+)
 from monitor.services.clinical import ClinicalService
 from monitor.services.views import UserView
 from monitor.ui.dialogs import ReasonDialog
@@ -155,7 +160,20 @@ class UsersDialog(QDialog):
         )
         explain.setWordWrap(True)
         form.addRow(explain)
+        # Automatic backups (SQLite): how many hours apart; each made by whichever workstation is running.
+        self.backup_spin = QSpinBox(box)
+        self.backup_spin.setRange(int(BACKUP_INTERVAL_MIN_HOURS), int(BACKUP_INTERVAL_MAX_HOURS))
+        self.backup_apply = _button(box, self.tr("Apply"), "Apply backup interval")
+        backup_row = QHBoxLayout()
+        backup_row.addWidget(self.backup_spin)
+        backup_row.addWidget(self.backup_apply)
+        backup_row.addStretch(1)
+        backup_label = QLabel(self.tr("Back up every (hours)"), box)
+        backup_label.setBuddy(self.backup_spin)
+        self.backup_spin.setAccessibleName(plain(backup_label.text()))
+        form.addRow(backup_label, backup_row)
         layout.addWidget(box)
+        self.backup_hours = int(BACKUP_INTERVAL_DEFAULT_HOURS)
 
         self.message = message_label(self)
         layout.addWidget(self.message)
@@ -172,6 +190,8 @@ class UsersDialog(QDialog):
         self.deactivate_button.clicked.connect(self.deactivate)
         self.idle_spin.valueChanged.connect(lambda _v: self._update_buttons())
         self.apply_button.clicked.connect(self.apply_idle_lock)
+        self.backup_spin.valueChanged.connect(lambda _v: self._update_buttons())
+        self.backup_apply.clicked.connect(self.apply_backup_interval)
         self.reload()
 
     # -- data
@@ -183,6 +203,7 @@ class UsersDialog(QDialog):
         try:
             self.users = self.service.users(self.actor)
             self.idle_minutes = self.service.idle_lock_minutes()
+            self.backup_hours = round(self.service.backup_interval_hours())
             self._loaded = True
         except Exception as exc:  # e.g. a nurse opened it: NotPermitted, in words
             self.users = []
@@ -200,9 +221,10 @@ class UsersDialog(QDialog):
         target = next((i for i, v in enumerate(self.users) if v.username == select_username), None)
         if target is not None:
             self.table.setCurrentIndex(self.model.index(target, 0))
-        self.idle_spin.blockSignals(True)
-        self.idle_spin.setValue(self.idle_minutes)
-        self.idle_spin.blockSignals(False)
+        for spin, value in ((self.idle_spin, self.idle_minutes), (self.backup_spin, self.backup_hours)):
+            spin.blockSignals(True)
+            spin.setValue(value)
+            spin.blockSignals(False)
         self._update_buttons()
 
     def selected_user(self) -> UserView | None:
@@ -219,6 +241,8 @@ class UsersDialog(QDialog):
         self.deactivate_button.setEnabled(self._loaded and selected is not None and selected.active)
         self.idle_spin.setEnabled(self._loaded)
         self.apply_button.setEnabled(self._loaded and self.idle_spin.value() != self.idle_minutes)
+        self.backup_spin.setEnabled(self._loaded)
+        self.backup_apply.setEnabled(self._loaded and self.backup_spin.value() != self.backup_hours)
 
     def _done(self, text: str, select_username: str | None = None) -> None:
         self.changed = True
@@ -286,6 +310,23 @@ class UsersDialog(QDialog):
             self.message.setText(describe(exc))
             return
         self._done(self.tr("Workstations now lock after {0} idle minutes.").format(minutes))
+
+    def apply_backup_interval(self) -> None:
+        hours = self.backup_spin.value()
+        reason = self._ask_reason(
+            self.tr("Change the backup interval"),
+            self.tr("Automatic backups every {0} hours (now {1}). Why is it changed?").format(
+                hours, self.backup_hours
+            ),
+        )
+        if reason is None:
+            return
+        try:
+            self.service.set_backup_interval_hours(self.actor, hours, reason)
+        except Exception as exc:
+            self.message.setText(describe(exc))
+            return
+        self._done(self.tr("Automatic backups now every {0} hours.").format(hours))
 
     # -- modal steps, one method each so tests can stand in for them
 
