@@ -142,7 +142,7 @@ class UsersDialog(QDialog):
         row.addStretch(1)
         layout.addLayout(row)
 
-        box = QGroupBox(self.tr("Workstation lock"), self)
+        box = QGroupBox(self.tr("Every workstation: idle lock and automatic backups"), self)
         form = QFormLayout(box)
         self.idle_spin = QSpinBox(box)
         self.idle_spin.setRange(accounts.IDLE_LOCK_MIN_MINUTES, accounts.IDLE_LOCK_MAX_MINUTES)
