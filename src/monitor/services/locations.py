@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import logging.handlers
 import os
 from pathlib import Path
 
@@ -38,6 +40,49 @@ def connect(
         path = default_database_path()
     database = open_database(path=path, url=url)
     return ClinicalService(database, clock=clock)
+
+
+def log_dir() -> Path:
+    """The per-user log folder (created 0700). Logs carry record ids, never names or MRNs."""
+    path = Path(platformdirs.user_log_dir(APP_NAME, APP_AUTHOR))
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return path
+
+
+#: One log file up to 1 MiB, then rotated; five old ones kept (a few weeks of a ward's warnings).
+LOG_MAX_BYTES = 1024 * 1024
+LOG_BACKUPS = 5
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+def configure_logging(folder: Path | None = None, level: int = logging.INFO) -> Path:
+    """Log to monitor.log in the user log folder, rotated by size; returns the file's path.
+
+    Called once at start by the app and the command line; warnings also go to stderr as before.
+    """
+    target = (folder or log_dir()) / "monitor.log"
+    root = logging.getLogger()
+    for handler in root.handlers:
+        if isinstance(handler, logging.handlers.RotatingFileHandler) and Path(handler.baseFilename) == target:
+            return target  # already configured (a second call in one process)
+    handler = logging.handlers.RotatingFileHandler(
+        target, maxBytes=LOG_MAX_BYTES, backupCount=LOG_BACKUPS, encoding="utf-8"
+    )
+    handler.setFormatter(logging.Formatter(LOG_FORMAT))
+    handler.setLevel(level)
+    root.addHandler(handler)
+    root.setLevel(min(root.level or logging.WARNING, level))
+    os.chmod(target, 0o600)
+    return target
+
+
+def stop_logging(target: Path) -> None:
+    """Close the file handler configure_logging added for `target`."""
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        if isinstance(handler, logging.handlers.RotatingFileHandler) and Path(handler.baseFilename) == target:
+            root.removeHandler(handler)
+            handler.close()
 
 
 def configured_user() -> str | None:

@@ -3,6 +3,7 @@ database, the sign-in, then the main window."""
 
 from __future__ import annotations
 
+import logging
 import sys
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from monitor.services import backups, locations
 from monitor.services.errors import DatabaseProblem, ProblemKind, ServiceError
+from monitor.ui.crash import install_excepthook
 
 
 def _refuse(message: str) -> int:
@@ -25,6 +27,22 @@ def run_gui(*, path: Path | None, url: str | None, user: str | None, sign_in_hin
     assert isinstance(app, QApplication)
     app.setApplicationName("Withdrawal monitor")
     app.setOrganizationName("WithdrawalMonitor")
+    logs = locations.log_dir()
+    previous_level = logging.getLogger().level
+    log_file = locations.configure_logging(logs)
+    previous_hook = sys.excepthook
+    install_excepthook(logs)
+    try:
+        return _run(app, path=path, url=url, user=user, sign_in_hint=sign_in_hint)
+    finally:
+        sys.excepthook = previous_hook  # (a test process goes on after the app)
+        locations.stop_logging(log_file)
+        logging.getLogger().setLevel(previous_level)
+
+
+def _run(
+    app: QApplication, *, path: Path | None, url: str | None, user: str | None, sign_in_hint: str
+) -> int:
     db_file = None if url else Path(path or locations.default_database_path())
     damage = backups.check_database_file(db_file) if db_file is not None else None
     if damage is not None and db_file is not None:
