@@ -10,13 +10,16 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
 
+from monitor.services import locations
 from monitor.services.clinical import ClinicalService
+from monitor.services.demo import DEMO_PASSWORD
 from monitor.store.database import open_database
 from monitor.ui import app as app_module
 from monitor.ui.main_window import MainWindow
 from monitor.ui.sign_in import FirstAdministratorDialog, SignInDialog
+from monitor.ui.welcome import WelcomeDialog
 from tests.ui.test_main_window import when_dialog_opens
-from tests.ui.test_sign_in import click, type_into
+from tests.ui.test_sign_in import click, named, type_into
 
 PASSWORD = "first admin passphrase"
 
@@ -48,6 +51,12 @@ def audit_actions(db_path: Path) -> list[str]:
 def test_first_start_creates_the_administrator_then_signs_in(
     qtbot: QtBot, db_path: Path, windows_at_exec: list[tuple[str, bool]]
 ) -> None:
+    def welcome(dialog: QWidget) -> None:
+        assert isinstance(dialog, WelcomeDialog)
+        assert str(db_path) in named(dialog, "Welcome text").text()  # where the records will be kept
+        when_dialog_opens(create_admin)
+        click(dialog, "Create the clinic database")
+
     def create_admin(dialog: QWidget) -> None:
         assert isinstance(dialog, FirstAdministratorDialog)
         values = {"User name": "admin", "Full name": "Ada Admin"}
@@ -61,10 +70,39 @@ def test_first_start_creates_the_administrator_then_signs_in(
         qtbot.keyClicks(dialog.form.password, PASSWORD)
         qtbot.keyClick(dialog.form.password, Qt.Key.Key_Return)
 
-    when_dialog_opens(create_admin)
+    when_dialog_opens(welcome)
     assert app_module.run_gui(path=db_path, url=None, user=None) == 0
     assert windows_at_exec == [("admin", True)]
     assert audit_actions(db_path)[:2] == ["user.create", "user.sign_in"]
+
+
+def test_first_start_can_explore_the_demo_instead(
+    qtbot: QtBot,
+    db_path: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    windows_at_exec: list[tuple[str, bool]],
+) -> None:
+    demo_file = tmp_path / "demo" / "demo.sqlite"
+    demo_file.parent.mkdir()
+    monkeypatch.setattr(locations, "demo_database_path", lambda: demo_file)
+
+    def explore(dialog: QWidget) -> None:
+        assert isinstance(dialog, WelcomeDialog)
+        when_dialog_opens(sign_in_as_demo_nurse)
+        click(dialog, "Explore the demo")
+
+    def sign_in_as_demo_nurse(dialog: QWidget) -> None:
+        assert isinstance(dialog, SignInDialog)
+        assert "password demo-password" in dialog.form.hint.text()
+        qtbot.keyClicks(dialog.form.username, "rn.lee")
+        qtbot.keyClicks(dialog.form.password, DEMO_PASSWORD)
+        qtbot.keyClick(dialog.form.password, Qt.Key.Key_Return)
+
+    when_dialog_opens(explore)
+    assert app_module.run_gui(path=db_path, url=None, user=None) == 0
+    assert windows_at_exec == [("rn.lee", True)]
+    assert demo_file.exists()
 
 
 def test_a_cancelled_sign_in_opens_no_window(

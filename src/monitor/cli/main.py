@@ -411,7 +411,7 @@ def _alerts(service: ClinicalService, args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from monitor.services.demo import DEMO_SIGN_IN_HINT, seed_demo
+    from monitor.services.demo import DEMO_SIGN_IN_HINT
 
     if args.database_url:
         print("monitor: the demo only seeds a local SQLite file; drop --database-url", file=sys.stderr)
@@ -420,15 +420,7 @@ def _demo(args: argparse.Namespace) -> int:
     if args.db is not None and path.exists() and path.stat().st_size > 0:
         print(f"monitor: {path} already exists; the demo seeds only a new file", file=sys.stderr)
         return EXIT_BAD_INPUT
-    if args.db is None:
-        # The default demo file is ours alone: rebuild it so its times are relative to now.
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{path}{suffix}").unlink(missing_ok=True)
-    service = locations.connect(path=path)
-    try:
-        seed_demo(service)
-    finally:
-        service.db.dispose()
+    locations.rebuild_demo_database(path)  # the file is new (or the app's own demo file)
     print(f"demo database: {path}")
     if args.no_gui:
         return EXIT_OK

@@ -11,6 +11,7 @@ import platformdirs
 
 from monitor.services.clinical import ClinicalService
 from monitor.services.clock import Clock
+from monitor.services.demo import seed_demo
 from monitor.store.database import open_database
 
 APP_NAME = "withdrawal-monitor"
@@ -83,6 +84,20 @@ def stop_logging(target: Path) -> None:
         if isinstance(handler, logging.handlers.RotatingFileHandler) and Path(handler.baseFilename) == target:
             root.removeHandler(handler)
             handler.close()
+
+
+def rebuild_demo_database(path: Path | None = None) -> Path:
+    """A demo ward (invented patients, times relative to now) in a new file; the default demo file is
+    the app's own and rebuilt every time, so the demo always looks like a live ward."""
+    target = path or demo_database_path()
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{target}{suffix}").unlink(missing_ok=True)
+    service = connect(path=target)
+    try:
+        seed_demo(service)
+    finally:
+        service.db.dispose()
+    return target
 
 
 def configured_user() -> str | None:

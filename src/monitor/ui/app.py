@@ -11,6 +11,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from monitor.services import backups, locations
+from monitor.services.demo import DEMO_SIGN_IN_HINT
 from monitor.services.errors import DatabaseProblem, ProblemKind, ServiceError
 from monitor.ui.crash import install_excepthook
 
@@ -62,9 +63,18 @@ def _run(
         return _refuse(message)
     from monitor.ui.main_window import MainWindow
     from monitor.ui.sign_in import FirstAdministratorDialog, SignInDialog
+    from monitor.ui.welcome import DEMO, WelcomeDialog
 
     try:
         name = user or locations.configured_user() or ""
+        if first_start and sign_in_hint == "":
+            welcome = WelcomeDialog(url or str(service.db.path))
+            if not welcome.exec():
+                return 0
+            if welcome.choice == DEMO:
+                service.db.dispose()
+                service = locations.connect(path=locations.rebuild_demo_database())
+                sign_in_hint, first_start = DEMO_SIGN_IN_HINT, False
         if first_start:
             first = FirstAdministratorDialog(service)
             if not first.exec() or first.user is None:
