@@ -28,6 +28,8 @@ def run_gui(*, path: Path | None, url: str | None, user: str | None, sign_in_hin
     assert isinstance(app, QApplication)
     app.setApplicationName("Withdrawal monitor")
     app.setOrganizationName("WithdrawalMonitor")
+    # Matches resources/linux/org.withdrawalmonitor.WithdrawalMonitor.desktop (icon and name in the dock).
+    app.setDesktopFileName("org.withdrawalmonitor.WithdrawalMonitor")
     logs = locations.log_dir()
     previous_level = logging.getLogger().level
     log_file = locations.configure_logging(logs)

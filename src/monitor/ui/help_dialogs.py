@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QHeaderView,
     QLabel,
+    QPushButton,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -76,7 +77,7 @@ def _add_row(table: QTableWidget, cells: Iterable[str]) -> None:
         table.setItem(row, column, QTableWidgetItem(text))
 
 
-def _close_buttons(dialog: QDialog) -> tuple[QDialogButtonBox, QWidget]:
+def _close_buttons(dialog: QDialog) -> tuple[QDialogButtonBox, QPushButton]:
     buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, dialog)
     close = buttons.button(QDialogButtonBox.StandardButton.Close)
     close.setAccessibleName("Close")
@@ -152,13 +153,18 @@ def _one_line(text: str) -> str:
     return line
 
 
+def _field(meta: metadata.PackageMetadata, name: str) -> str:
+    values = meta.get_all(name) or []
+    return str(values[0]) if values else ""
+
+
 def licence_of(meta: metadata.PackageMetadata) -> str:
     """A distribution's licence on one line: License-Expression, else a short License field, else the
     "License ::" classifiers, else the start of a long License field."""
-    expression = (meta.get("License-Expression") or "").strip()
+    expression = _field(meta, "License-Expression").strip()
     if expression:
         return _one_line(expression)
-    field = (meta.get("License") or "").strip()
+    field = _field(meta, "License").strip()
     if field and "\n" not in field and len(field) <= _MAX_LICENCE_CHARS:
         return field
     classifiers = [
@@ -177,7 +183,7 @@ def distribution_info(name: str) -> tuple[str, str, str]:
         meta = metadata.metadata(name)
     except metadata.PackageNotFoundError:
         return name, NOT_INSTALLED, NOT_INSTALLED
-    return name, meta.get("Version") or "", licence_of(meta)
+    return name, _field(meta, "Version"), licence_of(meta)
 
 
 class AboutDialog(QDialog):
