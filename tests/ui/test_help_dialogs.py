@@ -6,14 +6,18 @@ import platform
 from collections.abc import Iterator
 
 import pytest
-from PySide6.QtCore import qVersion
+from PySide6.QtCore import Qt, qVersion
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QAbstractButton, QAbstractItemView, QLabel, QTableView, QWidget
 from pytestqt.qtbot import QtBot
 
 import monitor
+from monitor.services.clinical import ClinicalService
+from monitor.services.locations import display_location
 from monitor.ui import help_dialogs
 from monitor.ui.help_dialogs import AboutDialog, ShortcutsDialog
+from monitor.ui.main_window import MainWindow
+from tests.ui.test_main_window import when_dialog_opens
 
 
 def cells(table: QAbstractItemView) -> list[list[str]]:
@@ -156,3 +160,34 @@ def test_about_every_button_and_table_is_named_and_close_closes(about: AboutDial
     assert about.close_button.accessibleName() == "Close"
     about.close_button.click()
     assert not about.isVisible()
+
+
+def test_f1_and_about_from_the_main_window(qtbot: QtBot, service: ClinicalService, nurse: str) -> None:
+    window = MainWindow(service, nurse, "/clinic/monitor.sqlite")
+    qtbot.addWidget(window)
+    window.show()
+    seen: list[str] = []
+
+    def note(dialog: QWidget) -> None:
+        seen.append(dialog.windowTitle())
+        if isinstance(dialog, ShortcutsDialog):
+            model = dialog.table.model()
+            seen.extend(str(model.index(r, 1).data()) for r in range(model.rowCount()))
+        if isinstance(dialog, AboutDialog):
+            seen.append(dialog.fields["Database"].text())
+        dialog.close()
+
+    when_dialog_opens(note)
+    shortcuts = window.actions_by_name["Keyboard shortcuts"]
+    assert shortcuts.shortcut().toString() == "F1"
+    shortcuts.trigger()
+    assert seen[0] == "Keyboard shortcuts" and "Ctrl+R" in seen and "F1" in seen
+    seen.clear()
+    when_dialog_opens(note)
+    window.actions_by_name["About"].trigger()
+    assert seen == ["About Withdrawal monitor", "/clinic/monitor.sqlite"]
+
+
+def test_the_screen_never_shows_a_database_password() -> None:
+    shown = display_location(None, "postgresql+psycopg://monitor:s3cret@db.ward/monitor")
+    assert "s3cret" not in shown and shown.startswith("postgresql+psycopg://monitor:***@db.ward")

@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 import platformdirs
+from sqlalchemy import make_url
 
 from monitor.services.clinical import ClinicalService
 from monitor.services.clock import Clock
@@ -98,6 +99,13 @@ def rebuild_demo_database(path: Path | None = None) -> Path:
     finally:
         service.db.dispose()
     return target
+
+
+def display_location(path: Path | None, url: str | None) -> str:
+    """Where the records are, for the screen: the file, or the server URL with its password hidden."""
+    if url is not None:
+        return make_url(url).render_as_string(hide_password=True)
+    return str(path)
 
 
 def configured_user() -> str | None:

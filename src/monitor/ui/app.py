@@ -70,7 +70,7 @@ def _run(
     try:
         name = user or locations.configured_user() or ""
         if first_start and sign_in_hint == "":
-            welcome = WelcomeDialog(url or str(service.db.path))
+            welcome = WelcomeDialog(locations.display_location(service.db.path, url))
             if not welcome.exec():
                 return 0
             if welcome.choice == DEMO:
@@ -86,7 +86,7 @@ def _run(
         sign_in.form.prefill(name)
         if not sign_in.exec() or sign_in.user is None:
             return 0
-        where = url or str(service.db.path)
+        where = locations.display_location(service.db.path, url)
         window = MainWindow(service, sign_in.user.username, where, sign_in_hint=sign_in_hint)
         window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         window.show()

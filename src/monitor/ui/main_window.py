@@ -58,6 +58,7 @@ from monitor.ui.dialogs import DischargeDialog, HistoryDialog, ReasonDialog, Sub
 from monitor.ui.dose_dialog import DoseDialog
 from monitor.ui.errors import describe, show_error
 from monitor.ui.export_dialog import ExportDialog
+from monitor.ui.help_dialogs import AboutDialog, ShortcutsDialog
 from monitor.ui.lock import IdleWatcher, LockScreen
 from monitor.ui.protocol_dialog import ProtocolDialog
 from monitor.ui.readiness import ReadinessPanel
@@ -455,6 +456,7 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.service = service
         self.actor = actor
+        self.location = location
         # The idle lock: who was signed in when it locked, and the COWS they had not saved yet.
         self.locked_user: str | None = None
         self.pending_draft: CowsDraft | None = None
@@ -628,6 +630,17 @@ class MainWindow(QMainWindow):
             action.triggered.connect(slot)
             menu_for.addAction(action)
             self.actions_by_name[text.rstrip("…")] = action
+        help_menu = self.menuBar().addMenu(self.tr("&Help"))
+        for text, key, slot in (
+            ("Keyboard shortcuts", "F1", self.show_shortcuts),
+            ("About", "", self.show_about),
+        ):
+            action = QAction(self.tr(text), self)
+            if key:
+                action.setShortcut(QKeySequence(key))
+            action.triggered.connect(slot)
+            help_menu.addAction(action)
+            self.actions_by_name[text] = action
 
     # --- who is signed in, the idle lock ---------------------------------------------------------
 
@@ -779,6 +792,12 @@ class MainWindow(QMainWindow):
     def export(self) -> None:
         """PDF, CSV, episode JSON or FHIR of the episode on screen (or a period), off the GUI thread."""
         ExportDialog(self.service, self.actor, self.current_episode(), self).exec()
+
+    def show_shortcuts(self) -> None:
+        ShortcutsDialog(list(self.actions_by_name.values()), self).exec()
+
+    def show_about(self) -> None:
+        AboutDialog(self.location, self.service.db.schema_revision, self).exec()
 
     def manage_users(self) -> None:
         dialog = UsersDialog(self.service, self.actor, self)
