@@ -30,6 +30,7 @@ from monitor.ui.dose_dialog import DoseDialog
 from monitor.ui.main_window import MainWindow
 from monitor.ui.sign_in import SignInDialog
 from monitor.ui.users_dialog import UsersDialog
+from monitor.ui.welcome import WelcomeDialog
 
 
 def _save(widget: QWidget, folder: Path, name: str) -> Path:
@@ -69,6 +70,9 @@ def take(folder: Path) -> list[Path]:
         service = locations.connect(path=Path(scratch) / "demo.sqlite")
         try:
             episode_ids = seed_demo(service)
+            welcome = WelcomeDialog(str(locations.default_database_path()))
+            written.append(_save(welcome, folder, "welcome.png"))
+            welcome.close()
             actor = "rn.lee"  # a demo nurse
             sign_in = SignInDialog(service, hint=DEMO_SIGN_IN_HINT)
             sign_in.form.prefill(actor)
