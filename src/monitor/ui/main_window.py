@@ -549,7 +549,6 @@ class MainWindow(QMainWindow):
         self.ward_board.poll.start()
         self.idle.restart()
         # Another workstation's writes show here within 2 s: poll the database's change counter.
-        self._seen_version = self._data_version()
         self.change_poll = QTimer(self)
         self.change_poll.setInterval(self.change_poll_ms)
         self.change_poll.timeout.connect(self.refresh_if_changed)
@@ -865,6 +864,9 @@ class MainWindow(QMainWindow):
     # --- data ------------------------------------------------------------------------------------
 
     def refresh(self) -> None:
+        # Read before the reload: a write landing during it moves the counter again, so the next poll
+        # reloads once more; this workstation's own writes do not cause a second reload.
+        self._seen_version = self._data_version()
         try:
             self.episodes.show_episodes(self.service.open_episodes())
             current = self.episode_view.episode
