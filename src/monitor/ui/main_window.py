@@ -462,6 +462,8 @@ class MainWindow(QMainWindow):
         self.pending_draft: CowsDraft | None = None
         self.pending_patient = ""
         self.notice: QMessageBox | None = None
+        # The database's change counter when the ward was last loaded (refresh_if_changed).
+        self._seen_version: int | None = None
         self.setWindowTitle(self.tr("Withdrawal monitor"))
         self.episodes = EpisodeList()
         self.episode_view = EpisodeView()
