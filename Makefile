@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint screenshots bench clean venv
+.PHONY: demo test lint screenshots bench clean venv package package-smoke
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,14 @@ bench: $(STAMP)
 
 screenshots: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m monitor.ui.screenshots docs
+
+# A one-folder desktop bundle (issue 8; packaging/README.md): build/dist/withdrawal-monitor/.
+package: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[package]"
+	$(BIN)/pyinstaller --noconfirm --clean packaging/withdrawal-monitor.spec --distpath build/dist --workpath build/pyinstaller
+
+package-smoke:
+	$(BIN)/python packaging/smoke_test.py build/dist/withdrawal-monitor/withdrawal-monitor
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
+import re
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -101,3 +105,36 @@ def test_a_closed_pipe_ends_quietly(
 
     monkeypatch.setattr("sys.stdout", ClosedPipe())
     assert main(["--db", str(db), "episodes", "--json"]) == 0
+
+
+def test_self_test_opens_and_closes_the_main_window(tmp_path: Path) -> None:
+    """What the packaged app's smoke test runs (packaging/smoke_test.py), here from the source tree."""
+    env = {
+        **os.environ,
+        "QT_QPA_PLATFORM": "offscreen",
+        "HOME": str(tmp_path),
+        "XDG_DATA_HOME": str(tmp_path / "d"),
+        "XDG_STATE_HOME": str(tmp_path / "s"),
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "monitor.cli.main", "self-test"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert re.fullmatch(r"self-test ok: schema \w+, main window shown and closed\n", done.stdout)
+    assert not (tmp_path / "d").exists()  # no user data folder touched
+
+
+def test_a_failing_self_test_is_one_line_and_exit_2(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def broken(**_kwargs: object) -> object:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr("monitor.services.locations.connect", broken)
+    assert main(["self-test"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("monitor: self-test failed:") and err.count("\n") == 1

@@ -58,6 +58,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.add_parser("gui", help="open the app (the default)")
+    commands.add_parser(
+        "self-test",
+        help="open the main window offscreen on a temporary database and close it (checks an install)",
+    )
     demo = commands.add_parser("demo", help="open the app on a freshly seeded demo database")
     demo.add_argument("--no-gui", action="store_true", help="only create and seed the demo database")
     episodes = commands.add_parser("episodes", help="list open episodes")
@@ -195,6 +199,8 @@ def _acting_user(service: ClinicalService, requested: str | None, action: str) -
 def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "demo":
         return _demo(args)
+    if args.command == "self-test":
+        return _self_test()
     if args.command in (None, "gui"):
         from monitor.ui.app import run_gui  # Qt only when a window is wanted
 
@@ -408,6 +414,60 @@ def _alerts(service: ClinicalService, args: argparse.Namespace) -> int:
         shape = {"high": "▲ HIGH  ", "medium": "◆ MEDIUM", "low": "● LOW   "}[a.priority]
         print(f"{shape} {a.state:12} {a.mrn:10} {a.bed or '-':5} {a.raised_at:%Y-%m-%d %H:%M}Z  {a.message}")
     return EXIT_OK
+
+
+def _self_test() -> int:
+    """Open the main window offscreen against a throwaway SQLite database and close it (issue 8).
+
+    Checks what a packaged build most often lacks: the migrations on disk, the SQLite dialect, the
+    password hashing binding and the Qt platform plugin. Touches no user's data.
+    """
+    import tempfile
+
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before Qt is imported
+    try:
+        with tempfile.TemporaryDirectory(prefix="monitor-self-test-") as folder:
+            path = Path(folder) / "self-test.sqlite"
+            service = locations.connect(path=path)
+            try:
+                service.ensure_user("self-test", "Self test", "nurse")
+                revision = service.db.schema_revision
+                _show_main_window_briefly(service, str(path))
+            finally:
+                service.db.dispose()
+    except Exception as failure:  # any failure is the answer: one line, no traceback
+        log.debug("self-test failed", exc_info=True)
+        detail = " ".join(str(failure).split()) or type(failure).__name__
+        print(f"monitor: self-test failed: {type(failure).__name__}: {detail}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    print(f"self-test ok: schema {revision}, main window shown and closed")
+    return EXIT_OK
+
+
+def _show_main_window_briefly(service: ClinicalService, location: str) -> None:
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from monitor.ui.main_window import MainWindow  # Qt only here
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    assert isinstance(app, QApplication)
+    window = MainWindow(service, "self-test", location)
+    shown: list[bool] = []
+
+    def look_and_quit() -> None:
+        shown.append(window.isVisible())  # before quit(): Qt 6 closes the windows on quit
+        app.quit()
+
+    try:
+        window.show()
+        QTimer.singleShot(200, look_and_quit)
+        app.exec()
+        if shown != [True]:
+            raise RuntimeError("the main window was not shown")
+    finally:
+        window.close()
+        QApplication.processEvents()
 
 
 def _demo(args: argparse.Namespace) -> int:
