@@ -7,6 +7,8 @@ never stays on a shared bedside screen.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import QCoreApplication, Qt, Signal
 from PySide6.QtGui import QFont, QKeyEvent
 from PySide6.QtWidgets import (
@@ -32,6 +34,7 @@ __all__ = [
     "WARNING_STYLE",
     "ChangePasswordDialog",
     "FirstAdministratorDialog",
+    "NewAccountDialog",
     "PasswordPair",
     "SignInDialog",
     "SignInForm",
@@ -291,23 +294,24 @@ class SignInDialog(QDialog):
 # --- the first administrator ------------------------------------------------------------------------
 
 
-class FirstAdministratorDialog(QDialog):
-    """Shown while the database has no administrator: creates one; accepted with `user` set."""
+class NewAccountDialog(QDialog):
+    """What the first-administrator and the add-user dialogs share: an intro, user name and full name,
+    any rows the caller adds (a role), a password typed twice under the policy, the message line and the
+    create button (enabled once everything is valid). Subclasses implement create_account()."""
 
-    def __init__(self, service: ClinicalService, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.service = service
+    def _build(
+        self,
+        title: str,
+        intro_text: str,
+        password_labels: tuple[str, str],
+        create_text: str,
+        extra_rows: Callable[[QFormLayout], object] | None = None,
+    ) -> None:
         self.user: UserView | None = None
-        self.setWindowTitle(self.tr("Withdrawal monitor – first administrator"))
+        self.setWindowTitle(title)
         self.setMinimumWidth(460)
         layout = QVBoxLayout(self)
-        intro = QLabel(
-            self.tr(
-                "This database has no administrator yet. Create the first administrator account: "
-                "it manages users and settings; it does not chart."
-            ),
-            self,
-        )
+        intro = QLabel(intro_text, self)
         intro.setWordWrap(True)
         layout.addWidget(intro)
 
@@ -318,17 +322,19 @@ class FirstAdministratorDialog(QDialog):
         self.full_name = QLineEdit(self)
         self.full_name.setMaxLength(MAX_NAME)
         add_row(form, self, self.tr("Full name"), self.full_name)
-        self.passwords = PasswordPair(self, form, self.tr("Password"), self.tr("Repeat password"))
+        if extra_rows is not None:
+            extra_rows(form)
+        self.passwords = PasswordPair(self, form, *password_labels)
         layout.addLayout(form)
         layout.addWidget(policy_label(self))
         self.message = message_label(self)
         layout.addWidget(self.message)
 
-        buttons, self.create_button = dialog_buttons(self, self.tr("Create administrator"))
+        buttons, self.create_button = dialog_buttons(self, create_text)
         self.create_button.clicked.connect(self.create_account)
         layout.addWidget(buttons)
 
-        for edit in (self.username, self.full_name, self.passwords.first, self.passwords.second):
+        for edit in (self.username, self.passwords.first, self.passwords.second):
             edit.textChanged.connect(self._update)
         self._update()
 
@@ -339,6 +345,26 @@ class FirstAdministratorDialog(QDialog):
             problem = self.tr("Enter a user name.")
         self.message.setText(problem if problem and self.passwords.touched() else "")
         self.create_button.setEnabled(bool(username) and problem is None)
+
+    def create_account(self) -> None:
+        raise NotImplementedError
+
+
+class FirstAdministratorDialog(NewAccountDialog):
+    """Shown while the database has no administrator: creates one; accepted with `user` set."""
+
+    def __init__(self, service: ClinicalService, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.service = service
+        self._build(
+            self.tr("Withdrawal monitor – first administrator"),
+            self.tr(
+                "This database has no administrator yet. Create the first administrator account: "
+                "it manages users and settings; it does not chart."
+            ),
+            (self.tr("Password"), self.tr("Repeat password")),
+            self.tr("Create administrator"),
+        )
 
     def create_account(self) -> None:
         if not self.create_button.isEnabled():

@@ -20,7 +20,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
-    QLineEdit,
     QPushButton,
     QSpinBox,
     QTableView,
@@ -39,7 +38,14 @@ from monitor.services.views import UserView
 from monitor.ui.dialogs import ReasonDialog
 from monitor.ui.errors import describe
 from monitor.ui.form_fields import plain
-from monitor.ui.sign_in import MAX_NAME, PasswordPair, add_row, dialog_buttons, message_label, policy_label
+from monitor.ui.sign_in import (
+    NewAccountDialog,
+    PasswordPair,
+    add_row,
+    dialog_buttons,
+    message_label,
+    policy_label,
+)
 
 __all__ = [
     "ROLE_CHOICES",
@@ -344,61 +350,26 @@ class UsersDialog(QDialog):
             dialog.deleteLater()
 
 
-class AddUserDialog(QDialog):
+class AddUserDialog(NewAccountDialog):
     """A new account with a temporary password; accepted with `user` set."""
 
     def __init__(self, service: ClinicalService, actor: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.service = service
         self.actor = actor
-        self.user: UserView | None = None
-        self.setWindowTitle(self.tr("Add user"))
-        self.setMinimumWidth(460)
-        layout = QVBoxLayout(self)
-        intro = QLabel(
+        self.role = QComboBox(self)
+        for role in ROLE_CHOICES:
+            self.role.addItem(self.tr(role_label(role)), role)
+        self._build(
+            self.tr("Add user"),
             self.tr(
                 "Give the temporary password to the person in private: they must change it at their "
                 "first sign-in."
             ),
-            self,
+            (self.tr("Temporary password"), self.tr("Repeat temporary password")),
+            self.tr("Create user"),
+            extra_rows=lambda form: add_row(form, self, self.tr("Role"), self.role),
         )
-        intro.setWordWrap(True)
-        layout.addWidget(intro)
-
-        form = QFormLayout()
-        self.username = QLineEdit(self)
-        self.username.setMaxLength(MAX_NAME)
-        add_row(form, self, self.tr("User name"), self.username)
-        self.full_name = QLineEdit(self)
-        self.full_name.setMaxLength(MAX_NAME)
-        add_row(form, self, self.tr("Full name"), self.full_name)
-        self.role = QComboBox(self)
-        for role in ROLE_CHOICES:
-            self.role.addItem(self.tr(role_label(role)), role)
-        add_row(form, self, self.tr("Role"), self.role)
-        self.passwords = PasswordPair(
-            self, form, self.tr("Temporary password"), self.tr("Repeat temporary password")
-        )
-        layout.addLayout(form)
-        layout.addWidget(policy_label(self))
-        self.message = message_label(self)
-        layout.addWidget(self.message)
-
-        buttons, self.create_button = dialog_buttons(self, self.tr("Create user"))
-        self.create_button.clicked.connect(self.create_account)
-        layout.addWidget(buttons)
-
-        for edit in (self.username, self.passwords.first, self.passwords.second):
-            edit.textChanged.connect(self._update)
-        self._update()
-
-    def _update(self) -> None:
-        username = self.username.text().strip()
-        problem = self.passwords.problem(username)
-        if not username and problem is None:
-            problem = self.tr("Enter a user name.")
-        self.message.setText(problem if problem and self.passwords.touched() else "")
-        self.create_button.setEnabled(bool(username) and problem is None)
 
     def create_account(self) -> None:
         if not self.create_button.isEnabled():
