@@ -35,7 +35,7 @@ from monitor.services.errors import (
 )
 from monitor.services.views import UserView
 from monitor.store import audit
-from monitor.store.models import User, WorkstationSetting
+from monitor.store.models import User
 
 # argon2id (argon2-cffi's default type) at OWASP's minimum: m=19 MiB, t=2, p=1.
 HASHER = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
@@ -232,46 +232,17 @@ class AccountsMixin(ServiceBase):
 
     def idle_lock_minutes(self) -> int:
         """Minutes without a key or mouse press before the workstation locks (default 10)."""
-        with self.db.read() as session:
-            row = session.scalar(
-                select(WorkstationSetting)
-                .where(WorkstationSetting.key == accounts.IDLE_LOCK_KEY)
-                .order_by(WorkstationSetting.id.desc())
-                .limit(1)
-            )
-            return int(row.value) if row is not None else accounts.IDLE_LOCK_DEFAULT_MINUTES
+        return int(self._workstation_setting(accounts.IDLE_LOCK_KEY, accounts.IDLE_LOCK_DEFAULT_MINUTES))
 
     def set_idle_lock_minutes(self, actor: str, minutes: int, reason: str) -> None:
         """An administrator sets the idle lock for every workstation on this database (audited)."""
         problem = accounts.check_idle_lock_minutes(minutes)
         if problem is not None:
             raise ValidationError("Lock after (minutes)", problem)
-        why = require_reason("Reason", reason, "change the idle lock")
         before = self.idle_lock_minutes()
-        now = self.clock.now()
-        with self.db.write() as session:
-            admin = self._actor(session, actor, "set_workstation_setting")
-            session.add(
-                WorkstationSetting(
-                    key=accounts.IDLE_LOCK_KEY,
-                    value=float(minutes),
-                    set_at=now,
-                    set_by_id=admin.id,
-                    reason=why,
-                )
-            )
-            session.flush()
-            audit.append(
-                session,
-                at=now,
-                user_id=admin.id,
-                action="settings.set",
-                entity="workstation_setting",
-                entity_id=None,
-                before={accounts.IDLE_LOCK_KEY: before},
-                after={accounts.IDLE_LOCK_KEY: int(minutes)},
-                reason=why,
-            )
+        self._set_workstation_setting(
+            actor, accounts.IDLE_LOCK_KEY, int(minutes), before, reason, "change the idle lock"
+        )
 
     def record_session_event(self, username: str, event: str) -> None:
         """A workstation's lock, sign-out or user switch, in the audit trail.

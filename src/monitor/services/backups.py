@@ -35,16 +35,13 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import select
-
-from monitor.services.base import ServiceBase, require_reason
+from monitor.services.base import ServiceBase
 from monitor.services.clock import Clock, SystemClock
 from monitor.services.errors import ServiceError, ValidationError
 from monitor.services.files import cannot_write
 from monitor.store import audit, migrations
 from monitor.store.database import BUSY_TIMEOUT_MS, SQLITE_HEADER, open_database
 from monitor.store.errors import DatabaseProblem, ProblemKind, classify
-from monitor.store.models import WorkstationSetting
 
 log = logging.getLogger(__name__)
 
@@ -558,42 +555,17 @@ class BackupsMixin(ServiceBase):
 
     def backup_interval_hours(self) -> float:
         """Hours between the app's automatic backups (default 4), the same on every workstation."""
-        with self.db.read() as session:
-            row = session.scalar(
-                select(WorkstationSetting)
-                .where(WorkstationSetting.key == BACKUP_INTERVAL_KEY)
-                .order_by(WorkstationSetting.id.desc())
-                .limit(1)
-            )
-            return float(row.value) if row is not None else BACKUP_INTERVAL_DEFAULT_HOURS
+        return self._workstation_setting(BACKUP_INTERVAL_KEY, BACKUP_INTERVAL_DEFAULT_HOURS)
 
     def set_backup_interval_hours(self, actor: str, hours: float, reason: str) -> None:
         """An administrator sets the automatic backups' interval (audited)."""
         problem = check_backup_interval(hours)
         if problem is not None:
             raise ValidationError("Back up every (hours)", problem)
-        why = require_reason("Reason", reason, "change the backup interval")
         before = self.backup_interval_hours()
-        now = self.clock.now()
-        with self.db.write() as session:
-            admin = self._actor(session, actor, "set_workstation_setting")
-            session.add(
-                WorkstationSetting(
-                    key=BACKUP_INTERVAL_KEY, value=float(hours), set_at=now, set_by_id=admin.id, reason=why
-                )
-            )
-            session.flush()
-            audit.append(
-                session,
-                at=now,
-                user_id=admin.id,
-                action="settings.set",
-                entity="workstation_setting",
-                entity_id=None,
-                before={BACKUP_INTERVAL_KEY: before},
-                after={BACKUP_INTERVAL_KEY: float(hours)},
-                reason=why,
-            )
+        self._set_workstation_setting(
+            actor, BACKUP_INTERVAL_KEY, float(hours), before, reason, "change the backup interval"
+        )
 
     def backup_due(self, interval_hours: float | None = None) -> bool:
         """True if there is no backup yet or the newest is `interval_hours` old (default: the setting).

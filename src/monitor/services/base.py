@@ -13,7 +13,7 @@ from monitor.services.clock import Clock, SystemClock, workstation_zone_name
 from monitor.services.errors import Conflict, NotFound, NotPermitted, ServiceError, ValidationError
 from monitor.store import audit
 from monitor.store.database import Database
-from monitor.store.models import Base, Episode, User
+from monitor.store.models import Base, Episode, User, WorkstationSetting
 
 MAX_REASON = 2000
 SYSTEM_USERNAME = "system"
@@ -72,6 +72,40 @@ class ServiceBase:
         with self.db.read() as session:
             user = session.scalar(select(User).where(User.username == username))
             return user is not None and user.active and accounts.can(user.role, action)
+
+    # --- workstation settings (append-only; the newest row per key wins) --------------------------
+
+    def _workstation_setting(self, key: str, default: float) -> float:
+        with self.db.read() as session:
+            row = session.scalar(
+                select(WorkstationSetting)
+                .where(WorkstationSetting.key == key)
+                .order_by(WorkstationSetting.id.desc())
+                .limit(1)
+            )
+            return float(row.value) if row is not None else default
+
+    def _set_workstation_setting(
+        self, actor: str, key: str, value: float, before: float, reason: str, what: str
+    ) -> None:
+        """An administrator's change of a setting every workstation on the database follows (audited)."""
+        why = require_reason("Reason", reason, what)
+        now = self.clock.now()
+        with self.db.write() as session:
+            admin = self._actor(session, actor, "set_workstation_setting")
+            session.add(WorkstationSetting(key=key, value=value, set_at=now, set_by_id=admin.id, reason=why))
+            session.flush()
+            audit.append(
+                session,
+                at=now,
+                user_id=admin.id,
+                action="settings.set",
+                entity="workstation_setting",
+                entity_id=None,
+                before={key: before},
+                after={key: value},
+                reason=why,
+            )
 
     def _system_user(self, session: Session) -> User:
         """The account that signs what the app does by itself (escalation of an alert)."""
