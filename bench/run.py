@@ -1,28 +1,25 @@
-"""Benchmarks (issue 9): figures next to a bare baseline measured in the same run. Not a test.
+"""Benchmarks with budgets (issue 9): each figure next to a bare baseline measured in the same run, as a
+ratio, with the median of several runs. Not a test: `make test` does not run it.
 
-    make bench            (or: .venv/bin/python bench/run.py [--runs N])
+    make bench            (or: .venv/bin/python bench/run.py [--runs N] [--only GROUP ...] [--keep])
 
-Implemented so far: redrawing the trend chart of a 20,000-assessment stay (issue 4) against bare
-pyqtgraph plotting the same arrays in the same run. Budget (issue 9): ratio 1.5 and 16 ms. Figures:
-- trend_chart_repaint_*: a forced repaint of the COWS chart's area (widget.grab of it);
-- trend_chart_pan_*: a 1 % pan, then that repaint: includes the range change of every linked plot;
-- trend_view_pan_*: a 1 % pan, then Qt repaints the whole trend view (all eight plots);
-each with the whole stay and with the last 72 h in view, against a bare PlotWidget of the same size
-(clip-to-view and peak downsampling on, as in the trend chart). Each figure is the median of several
-timed runs after a warm-up. Prints every figure with its budget verdict and writes them to
-bench/results.json. Runs offscreen unless QT_QPA_PLATFORM says otherwise.
+It builds its own realistic data first (bench/ward_data.py: a ward of 60 open episodes with 7 days of
+COWS every 2-4 h, antagonist ladders and comfort medicines, and one long stay of 20,000 assessments),
+then runs each group (GROUPS below), prints every figure with its budget verdict and writes them all to
+bench/results.json so changes can be compared. Runs offscreen unless QT_QPA_PLATFORM says otherwise.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 import platform
-import statistics
+import shutil
 import sys
+import tempfile
 import time
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -30,245 +27,108 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
-
-import pyqtgraph as pg  # noqa: E402
-import PySide6  # noqa: E402
-from PySide6.QtCore import QRect, QRectF  # noqa: E402
-from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
-
-from monitor.ui.trend import TrendView  # noqa: E402
-
 sys.path.insert(0, str(ROOT))
-from bench.long_stay import N_ASSESSMENTS, LongStay  # noqa: E402
+
+from bench.common import BenchContext, Figure  # noqa: E402
 
 RESULTS = Path(__file__).with_name("results.json")
-BUDGET_MS = 16.0
-BUDGET_RATIO = 1.5
-CHART_SIZE = (1366, 980)  # the trend view on a ward workstation's 1366 x 768 (scrolling) or larger
+
+# Each group is a module under bench/ with measure(ctx: BenchContext) -> dict[str, Figure].
+GROUPS = {
+    "services": "bench.service_figures",  # record one COWS, evaluate the ward's alerts, import 1,000
+    "screens": "bench.screen_figures",  # open the long stay, refresh the ward board
+    "trend": "bench.trend_redraw",  # redraw the trend chart with 20,000 points
+    "process": "bench.process_figures",  # cold start, peak memory
+}
 
 
-def _settle(app: QApplication) -> None:
-    for _ in range(3):
-        app.processEvents()
+def _print_figure(name: str, figure: Figure) -> None:
+    line = f"{name:38s} {figure.value:9.2f} {figure.unit}"
+    ratio = figure.ratio
+    if figure.baseline is not None:
+        line += f"   bare {figure.baseline:8.2f} {figure.unit}"
+        line += f"   ratio {ratio:5.2f}" if ratio is not None else ""
+    verdict = figure.within_budget
+    if verdict is not None:
+        limits = []
+        if figure.budget is not None:
+            limits.append(f"<= {figure.budget:g} {figure.unit}")
+        if figure.budget_ratio is not None:
+            limits.append(f"ratio <= {figure.budget_ratio:g}")
+        line += f"   budget {', '.join(limits)}: {'yes' if verdict else 'NO'}"
+    print(line)
+    for key, value in figure.extra.items():
+        print(f"    {key}: {value:.2f}" if isinstance(value, float) else f"    {key}: {value}")
+    print(f"    {figure.what}")
 
 
-def _pan(plot: object, state: dict[str, float]) -> None:
-    """Shift the time range by 1 % (alternately left and right, so the view stays put over the runs)."""
-    (low, high), _y = plot.vb.viewRange()  # type: ignore[attr-defined]
-    shift = (high - low) * 0.01 * state["sign"]
-    state["sign"] = -state["sign"]
-    plot.setXRange(low + shift, high + shift, padding=0)  # type: ignore[attr-defined]
+def _environment() -> dict[str, str]:
+    import pyqtgraph as pg
+    import PySide6
+    import sqlalchemy
 
-
-def _chart_redraw(
-    app: QApplication, widget: QWidget, plot: object, rect: QRect | None
-) -> Callable[[], object]:
-    """Pan, then paint the chart's area: all the work a pan causes (range change of every linked plot,
-    re-clipping, re-downsampling, labels) plus the repaint of the chart itself. The repaint of the
-    other plots it also schedules is flushed after the timed part (measured by _view_redraw)."""
-    state = {"sign": 1.0}
-
-    def act() -> object:
-        _pan(plot, state)
-        return widget.grab(rect) if rect is not None else widget.grab()
-
-    return act
-
-
-def _view_redraw(app: QApplication, plot: object) -> Callable[[], object]:
-    """Pan, then let Qt repaint everything the pan changed (what the nurse waits for)."""
-    state = {"sign": 1.0}
-
-    def act() -> object:
-        _pan(plot, state)
-        app.processEvents()
-        return None
-
-    return act
-
-
-def _median_between(
-    action: Callable[[], object], after: Callable[[], object], runs: int, warmup: int = 3
-) -> float:
-    """Median time of action(); after() runs between timed runs, untimed."""
-    for _ in range(warmup):
-        action()
-        after()
-    samples = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        action()
-        samples.append((time.perf_counter() - started) * 1000)
-        after()
-    return statistics.median(samples)
-
-
-def measure(runs: int) -> dict[str, dict[str, object]]:
-    app = QApplication.instance() or QApplication(sys.argv[:1])
-    assert isinstance(app, QApplication)
-    source = LongStay()
-
-    started = time.perf_counter()
-    view = TrendView(source)  # type: ignore[arg-type]
-    view.resize(*CHART_SIZE)
-    view.show()
-    view.show_episode(1)
-    _settle(app)
-    load_ms = (time.perf_counter() - started) * 1000
-    xs, ys = view.cows_points()
-    assert len(xs) == N_ASSESSMENTS, "every assessment is a point of the line"
-
-    # The trend chart: the COWS plot's area of the view (bands, labels, doses, windows, markers, line).
-    scene_rect: QRectF = view.cows_plot.sceneBoundingRect()
-    chart_rect = view.graphics.mapFromScene(scene_rect).boundingRect()
-    chart_size = (chart_rect.width(), chart_rect.height())
-    view_size = (view.graphics.width(), view.graphics.height())
-
-    def bare_plot(size: tuple[int, int], fast: bool) -> pg.PlotWidget:
-        """Bare pyqtgraph: the same arrays in a plain PlotWidget; fast = the same long-data settings."""
-        widget = pg.PlotWidget()
-        widget.resize(*size)
-        if fast:
-            widget.plot(view.to_view_x(xs), ys, skipFiniteCheck=True)
-            widget.setClipToView(True)
-            widget.setDownsampling(auto=True, mode="peak")
-        else:
-            widget.plot(view.to_view_x(xs), ys)
-        widget.setXRange(*view.cows_plot.vb.viewRange()[0], padding=0)
-        widget.show()
-        return widget
-
-    bare = bare_plot(chart_size, True)
-    plain = bare_plot(chart_size, False)
-    bare_big = bare_plot(view_size, True)
-    _settle(app)
-
-    figures: dict[str, dict[str, object]] = {}
-
-    def record(name: str, what: str, ms: float, baseline: float | None, budgeted: bool) -> None:
-        entry: dict[str, object] = {"what": what, "ms": round(ms, 2)}
-        if baseline is not None:
-            entry["baseline_ms"] = round(baseline, 2)
-            entry["ratio"] = round(ms / baseline, 2)
-        if budgeted:
-            entry["budget_ms"] = BUDGET_MS
-            entry["within_ms_budget"] = ms <= BUDGET_MS
-            if baseline is not None:
-                entry["budget_ratio"] = BUDGET_RATIO
-                entry["within_ratio_budget"] = ms / baseline <= BUDGET_RATIO
-            entry["within_budget"] = entry["within_ms_budget"] and entry.get("within_ratio_budget", True)
-        figures[name] = entry
-
-    def flush() -> None:
-        app.processEvents()
-
-    for label, zoom in (("whole_stay", None), ("last_72h", 72.0)):
-        if zoom is None:
-            view.show_whole_episode()
-        else:
-            view.show_last_hours(zoom)
-        for widget in (bare, plain, bare_big):
-            widget.setXRange(*view.cows_plot.vb.viewRange()[0], padding=0)
-        _settle(app)
-        in_view = "the whole stay (20,000 points)" if zoom is None else "the last 72 h (288 points)"
-        repaint = _median_between(lambda: view.graphics.grab(chart_rect), flush, runs)
-        bare_repaint = _median_between(lambda: bare.grab(), flush, runs)
-        record(
-            f"trend_chart_repaint_{label}",
-            f"repaint of the COWS chart with {in_view} in view, vs bare pyqtgraph of the same size plotting "
-            "the same arrays with clip-to-view and peak downsampling",
-            repaint,
-            bare_repaint,
-            True,
-        )
-        pan = _median_between(_chart_redraw(app, view.graphics, view.cows_plot, chart_rect), flush, runs)
-        bare_pan = _median_between(_chart_redraw(app, bare, bare.getPlotItem(), None), flush, runs)
-        record(
-            f"trend_chart_pan_{label}",
-            f"pan by 1 % with {in_view} in view, then repaint the COWS chart (includes the range change of "
-            "every linked plot: re-clip, re-downsample, labels), vs the same on bare pyqtgraph",
-            pan,
-            bare_pan,
-            True,
-        )
-        whole = _median_between(_view_redraw(app, view.cows_plot), lambda: None, runs)
-        bare_whole = _median_between(_view_redraw(app, bare_big.getPlotItem()), lambda: None, runs)
-        record(
-            f"trend_view_pan_{label}",
-            f"pan by 1 % with {in_view} in view and let Qt repaint the whole trend view ({view_size[0]} x "
-            f"{view_size[1]} px: events, COWS, heat map, five vital-sign plots), vs bare pyqtgraph plotting "
-            "the same arrays in one plot of the same size",
-            whole,
-            bare_whole,
-            True,
-        )
-        if zoom is None:
-            plain_repaint = _median_between(lambda: plain.grab(), flush, runs)
-            record(
-                "bare_default_repaint_whole_stay",
-                "for reference: bare pyqtgraph plotting the 20,000 points with default settings (no "
-                "clip-to-view, no downsampling), chart size",
-                plain_repaint,
-                None,
-                False,
-            )
-    record(
-        "trend_view_load",
-        "for reference: show_episode() of the stay from the stub source",
-        load_ms,
-        None,
-        False,
-    )
-    view.close()
-    for widget in (bare, plain, bare_big):
-        widget.close()
-    return figures
+    return {
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "pyside6": PySide6.__version__,
+        "pyqtgraph": pg.__version__,
+        "sqlalchemy": sqlalchemy.__version__,
+        "qpa": os.environ.get("QT_QPA_PLATFORM", ""),
+        "cpus": str(os.cpu_count()),
+    }
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=25, help="timed runs per figure (median reported)")
+    parser.add_argument("--only", nargs="+", choices=sorted(GROUPS), help="run only these groups")
+    parser.add_argument("--keep", action="store_true", help="keep the scratch folder with the data")
     args = parser.parse_args()
-    figures = measure(args.runs)
-    print(f"Withdrawal monitor benchmarks — median of {args.runs} runs, {platform.platform()}")
-    print(f"Python {platform.python_version()}, PySide6 {PySide6.__version__}, pyqtgraph {pg.__version__}")
+    groups = args.only or list(GROUPS)
+
+    from bench.ward_data import build_ward
+
+    work = Path(tempfile.mkdtemp(prefix="monitor-bench-"))
+    figures: dict[str, Figure] = {}
+    try:
+        started = time.perf_counter()
+        ward_db = work / "ward.sqlite"
+        ward = build_ward(ward_db)
+        print(f"built the benchmark ward in {time.perf_counter() - started:.1f} s: {ward.summary()}")
+        ctx = BenchContext(runs=args.runs, work=work, ward_db=ward_db, ward=ward)
+        for group in groups:
+            started = time.perf_counter()
+            module = importlib.import_module(GROUPS[group])
+            figures.update(module.measure(ctx))
+            print(f"group {group}: {time.perf_counter() - started:.1f} s")
+    finally:
+        if args.keep:
+            print(f"kept {work}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+
     print()
-    over = 0
-    for name, entry in figures.items():
-        line = f"{name:38s} {entry['ms']:8.2f} ms"
-        if "ratio" in entry:
-            line += f"   bare {entry['baseline_ms']:7.2f} ms   ratio {entry['ratio']:5.2f}"
-        if "within_budget" in entry:
-            ms_verdict = "yes" if entry["within_ms_budget"] else "NO"
-            line += f"   within {BUDGET_MS:g} ms: {ms_verdict}"
-            if "within_ratio_budget" in entry:
-                ratio_verdict = "yes" if entry["within_ratio_budget"] else "NO"
-                line += f", ratio <= {BUDGET_RATIO:g}: {ratio_verdict}"
-            over += not entry["within_budget"]
-        print(line)
-        print(f"    {entry['what']}")
-    RESULTS.write_text(
-        json.dumps(
-            {
-                "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
-                "runs": args.runs,
-                "environment": {
-                    "platform": platform.platform(),
-                    "python": platform.python_version(),
-                    "pyside6": PySide6.__version__,
-                    "pyqtgraph": pg.__version__,
-                    "qpa": os.environ.get("QT_QPA_PLATFORM", ""),
-                },
-                "figures": figures,
-            },
-            indent=2,
-        )
-        + "\n",
-        encoding="utf-8",
-    )
+    print(f"Withdrawal monitor benchmarks — median of {args.runs} runs unless said, {platform.platform()}")
+    print()
+    over = []
+    for name, figure in figures.items():
+        _print_figure(name, figure)
+        if figure.within_budget is False:
+            over.append(name)
+    results = {
+        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "runs": args.runs,
+        "groups": groups,
+        "environment": _environment(),
+        "figures": {name: figure.as_json() for name, figure in figures.items()},
+    }
+    if args.only and RESULTS.exists():  # a partial run keeps the other groups' last figures
+        previous = json.loads(RESULTS.read_text(encoding="utf-8")).get("figures", {})
+        results["figures"] = {**previous, **results["figures"]}
+    RESULTS.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     print()
     print(f"wrote {RESULTS}")
-    print("all budgeted figures within budget" if not over else f"{over} budgeted figure(s) OVER BUDGET")
+    print("every budgeted figure within budget" if not over else f"OVER BUDGET: {', '.join(over)}")
     return 0
 
 
