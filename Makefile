@@ -33,7 +33,8 @@ bench: $(STAMP)
 	$(BIN)/python bench/run.py
 
 screenshots: $(STAMP)
-	QT_QPA_PLATFORM=offscreen $(BIN)/python -m monitor.ui.screenshots docs
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m monitor.ui.screenshots docs light
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m monitor.ui.screenshots docs/dark dark
 
 # A one-folder desktop bundle (issue 8; packaging/README.md): build/dist/withdrawal-monitor/.
 package: $(STAMP)

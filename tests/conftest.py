@@ -143,6 +143,15 @@ def physician(service: ClinicalService) -> str:
 
 
 @pytest.fixture(autouse=True)
+def own_preferences(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Display preferences (the theme) go to a folder of the test's own, never the developer's."""
+    folder = tmp_path_factory.mktemp("preferences")
+    monkeypatch.setenv("MONITOR_CONFIG_DIR", str(folder))
+    monkeypatch.delenv("MONITOR_THEME", raising=False)
+    return folder
+
+
+@pytest.fixture(autouse=True)
 def no_leaked_threads() -> Iterator[None]:
     """A test that leaves a thread running fails (design.md: fail on leaked threads)."""
     before = set(threading.enumerate())

@@ -15,6 +15,7 @@ from monitor.services.clinical import ClinicalService
 from monitor.services.demo import DEMO_PASSWORD
 from monitor.store.database import open_database
 from monitor.ui import app as app_module
+from monitor.ui import theme
 from monitor.ui.main_window import MainWindow
 from monitor.ui.sign_in import FirstAdministratorDialog, SignInDialog
 from monitor.ui.welcome import WelcomeDialog
@@ -118,3 +119,22 @@ def test_a_cancelled_sign_in_opens_no_window(
     when_dialog_opens(cancel)
     assert app_module.run_gui(path=db_path, url=None, user="rn.lee") == 0
     assert windows_at_exec == []
+
+
+def test_the_saved_theme_is_shown_from_the_first_dialog_on(
+    qtbot: QtBot, db_path: Path, service: ClinicalService, windows_at_exec: list[tuple[str, bool]]
+) -> None:
+    service.create_first_administrator("admin", "Ada Admin", PASSWORD)
+    locations.save_preference(theme.PREFERENCE_KEY, theme.DARK)  # chosen in View > Theme last time
+    seen: list[str] = []
+
+    def sign_in(dialog: QWidget) -> None:
+        seen.append(theme.scheme(dialog.palette()))
+        dialog.reject()
+
+    when_dialog_opens(sign_in)
+    try:
+        assert app_module.run_gui(path=db_path, url=None, user="admin") == 0
+    finally:
+        theme.apply_theme(theme.SYSTEM)
+    assert seen == [theme.DARK]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import logging.handlers
 import os
@@ -111,3 +112,40 @@ def display_location(path: Path | None, url: str | None) -> str:
 def configured_user() -> str | None:
     """The default acting user configured for this workstation (until sign-in arrives)."""
     return os.environ.get("MONITOR_USER") or None
+
+
+#: Display preferences of this workstation's OS account (the theme): not clinical data, not audited,
+#: kept beside the app's other per-user files. MONITOR_CONFIG_DIR moves the folder (tests, kiosks).
+PREFERENCES_FILE = "preferences.json"
+
+
+def config_dir() -> Path:
+    configured = os.environ.get("MONITOR_CONFIG_DIR")
+    return Path(configured) if configured else Path(platformdirs.user_config_dir(APP_NAME, APP_AUTHOR))
+
+
+def read_preferences() -> dict[str, str]:
+    """The saved display preferences; an unreadable or hand-broken file counts as none saved (a theme
+    is not worth refusing to start over), and the reason goes to the log."""
+    path = config_dir() / PREFERENCES_FILE
+    try:
+        loaded = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError) as problem:
+        logging.getLogger(__name__).warning("display preferences not read (%s): %s", path, problem)
+        return {}
+    if not isinstance(loaded, dict):
+        return {}
+    return {str(key): value for key, value in loaded.items() if isinstance(value, str)}
+
+
+def save_preference(key: str, value: str) -> None:
+    """Save one display preference (written beside and renamed: never half a file). Raises OSError."""
+    folder = config_dir()
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    preferences = read_preferences()
+    preferences[key] = value
+    part = folder / f".{PREFERENCES_FILE}.part"
+    part.write_text(json.dumps(preferences, indent=2) + "\n", encoding="utf-8")
+    os.replace(part, folder / PREFERENCES_FILE)

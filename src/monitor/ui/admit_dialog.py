@@ -26,6 +26,7 @@ from monitor.services.clinical import SEXES, ClinicalService
 from monitor.services.errors import ValidationError
 from monitor.services.views import AdmissionRequest, SubstanceInput
 from monitor.ui.errors import describe
+from monitor.ui.theme import set_tone
 from monitor.ui.timefmt import from_qdatetime, to_qdatetime
 
 SUBSTANCE_COLUMNS = ["Substance", "Last use", "Amount", "Route"]
@@ -96,7 +97,7 @@ class AdmitDialog(QDialog):
         self.status = QLabel("")
         self.status.setWordWrap(True)
         self.status.setAccessibleName("Status")
-        self.status.setStyleSheet("color: #b00020; font-weight: bold;")
+        set_tone(self.status, "warning")
         layout.addWidget(self.status)
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel

@@ -7,12 +7,14 @@ import logging
 import sys
 from pathlib import Path
 
+import shiboken6
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from monitor.services import backups, locations
 from monitor.services.demo import DEMO_SIGN_IN_HINT
 from monitor.services.errors import DatabaseProblem, ProblemKind, ServiceError
+from monitor.ui import theme
 from monitor.ui.crash import install_excepthook
 
 
@@ -20,6 +22,17 @@ def _refuse(message: str) -> int:
     print(f"monitor: {message}", file=sys.stderr)
     QMessageBox.critical(None, "Withdrawal monitor", message)
     return 2
+
+
+def _show_fitting(window: QWidget) -> None:
+    """At its own size where the screen has room for it and a title bar; maximised on a smaller one
+    (a 1366 x 768 bedside screen), so that no part of the ward opens below the taskbar."""
+    room = window.screen().availableGeometry()
+    frame = window.frameGeometry().size() - window.size()
+    if window.width() + frame.width() > room.width() or window.height() + frame.height() + 32 > room.height():
+        window.showMaximized()
+    else:
+        window.show()
 
 
 def run_gui(*, path: Path | None, url: str | None, user: str | None, sign_in_hint: str = "") -> int:
@@ -30,6 +43,7 @@ def run_gui(*, path: Path | None, url: str | None, user: str | None, sign_in_hin
     app.setOrganizationName("WithdrawalMonitor")
     # Matches resources/linux/org.withdrawalmonitor.WithdrawalMonitor.desktop (icon and name in the dock).
     app.setDesktopFileName("org.withdrawalmonitor.WithdrawalMonitor")
+    theme.apply_theme(theme.chosen_theme(locations.read_preferences()))  # before the first dialog shows
     logs = locations.log_dir()
     previous_level = logging.getLogger().level
     log_file = locations.configure_logging(logs)
@@ -89,12 +103,14 @@ def _run(
         where = locations.display_location(service.db.path, url)
         window = MainWindow(service, sign_in.user.username, where, sign_in_hint=sign_in_hint)
         window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        window.show()
+        _show_fitting(window)
         window.start_backups()
         try:
             return app.exec()
         finally:
-            # Its timers must not reach the database once it is closed below.
-            window.close()
+            # Its timers must not reach the database once it is closed below. Closed by the user (Quit,
+            # Ctrl+Q) it is already deleted (WA_DeleteOnClose), and closing it again would raise.
+            if shiboken6.isValid(window):
+                window.close()
     finally:
         service.db.dispose()

@@ -71,7 +71,7 @@ class AuditViewer(QDialog):
         self.actor = actor
         self.rows: list[AuditRecord] = []
         self.setWindowTitle(self.tr("Audit trail"))
-        self.resize(1200, 700)
+        self.resize(1200, 640)  # fits a 1366 x 768 screen with a taskbar
         layout = QVBoxLayout(self)
 
         filters = QGridLayout()

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QApplication, QLabel, QSizePolicy, QVBoxLayout, QW
 from monitor.services.clinical import ClinicalService
 from monitor.services.views import AlertView
 from monitor.ui.sign_in import SignInForm
+from monitor.ui.theme import set_tone
 from monitor.ui.timefmt import local
 
 # Input that shows someone is at the workstation. Paint and timer events are not activity.
@@ -132,5 +133,5 @@ class LockScreen(QWidget):
     def show_alerts(self, alerts: Sequence[AlertView]) -> None:
         text = alert_summary(alerts)
         high = any(a.needs_action and a.priority == "high" for a in alerts)
-        colour = "#b00020" if high else "palette(text)"
-        self.alerts.setText(f"<span style='font-size:13pt; color:{colour}'><b>{text}</b></span>")
+        set_tone(self.alerts, "warning" if high else None)
+        self.alerts.setText(f"<span style='font-size:13pt'><b>{text}</b></span>")

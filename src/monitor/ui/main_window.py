@@ -9,9 +9,9 @@ from functools import partial
 from PySide6.QtCore import QModelIndex, QSignalBlocker, QSortFilterProxyModel, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QAction,
+    QActionGroup,
     QBrush,
     QCloseEvent,
-    QColor,
     QFont,
     QKeySequence,
     QStandardItem,
@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QMainWindow,
+    QMenu,
     QMessageBox,
     QPushButton,
     QSplitter,
@@ -38,6 +39,7 @@ from PySide6.QtWidgets import (
 
 from monitor.domain import accounts
 from monitor.domain.medications import FORM_ABBREVIATIONS, format_mg
+from monitor.services import locations
 from monitor.services.clinical import ClinicalService
 from monitor.services.views import (
     AlertView,
@@ -49,6 +51,7 @@ from monitor.services.views import (
     UserView,
     VitalsView,
 )
+from monitor.ui import theme
 from monitor.ui.admit_dialog import AdmitDialog
 from monitor.ui.alerts import AlertBar, AlertPanel
 from monitor.ui.audit_viewer import AuditViewer
@@ -64,6 +67,7 @@ from monitor.ui.protocol_dialog import ProtocolDialog
 from monitor.ui.readiness import ReadinessPanel
 from monitor.ui.review_panel import ReviewPanel
 from monitor.ui.sign_in import ChangePasswordDialog
+from monitor.ui.theme import set_tone, tone_colour
 from monitor.ui.timefmt import ago, local
 from monitor.ui.trend import TrendView
 from monitor.ui.users_dialog import UsersDialog
@@ -182,7 +186,7 @@ def _struck(row: list[QStandardItem]) -> None:
         font = item.font()
         font.setStrikeOut(True)
         item.setFont(font)
-        item.setForeground(QBrush(QColor("#777777")))
+        item.setForeground(QBrush(tone_colour("muted")))
 
 
 def _number(value: float | None) -> str:
@@ -613,6 +617,8 @@ class MainWindow(QMainWindow):
             action.triggered.connect(lambda _checked=False, n=number: self.views.setCurrentIndex(n))
             view_menu.addAction(action)
             self.actions_by_name[text] = action
+        view_menu.addSeparator()
+        self._build_theme_menu(view_menu.addMenu(self.tr("T&heme")))
         clinic = self.menuBar().addMenu(self.tr("&Clinic"))
         session = self.menuBar().addMenu(self.tr("&Session"))
         for menu_for, text, key, slot in (
@@ -840,19 +846,16 @@ class MainWindow(QMainWindow):
             return
         if last is None:
             self.backup_label.setText(self.tr("⚠ No backup yet"))
-            self.backup_label.setStyleSheet("color: #8a5300; font-weight: bold;")
+            set_tone(self.backup_label, "caution")
             return
         too_old = self.service.clock.now() - last.made_at > timedelta(hours=2 * interval)
-        self.backup_label.setText(
-            self.tr("⚠ Last good backup {0}: too old")
-            if too_old
-            else self.tr("Last good backup {0}").format(local(last.made_at))
-        )
-        self.backup_label.setStyleSheet("color: #8a5300; font-weight: bold;" if too_old else "")
+        text = self.tr("⚠ Last good backup {0}: too old") if too_old else self.tr("Last good backup {0}")
+        self.backup_label.setText(text.format(local(last.made_at)))
+        set_tone(self.backup_label, "caution" if too_old else None)
 
     def _backup_failed(self, text: str) -> None:
         self.backup_label.setText(self.tr("⚠ Automatic backup failed: {0}").format(text))
-        self.backup_label.setStyleSheet("color: #b00020; font-weight: bold;")
+        set_tone(self.backup_label, "warning")
 
     def back_up_now(self) -> None:
         try:
@@ -878,6 +881,43 @@ class MainWindow(QMainWindow):
             show_error(self, self.tr("Could not load the ward"), exc)
         self.show_alerts()
         self._refresh_overview()
+
+    def _build_theme_menu(self, menu: QMenu) -> None:
+        """View > Theme: follow the system, light or dark; saved for this workstation's OS account."""
+        group = QActionGroup(self)
+        current = theme.chosen_theme(locations.read_preferences())
+        self.theme_actions: dict[str, QAction] = {}
+        for key, words in theme.THEMES.items():
+            action = QAction(self.tr(words), self, checkable=True)
+            action.setChecked(key == current)
+            action.triggered.connect(lambda _checked=False, choice=key: self.choose_theme(choice))
+            group.addAction(action)
+            menu.addAction(action)
+            self.theme_actions[key] = action
+        theme.events.changed.connect(self._theme_changed)
+
+    def choose_theme(self, choice: str) -> None:
+        theme.apply_theme(choice)
+        self.theme_actions[choice].setChecked(True)
+        try:
+            locations.save_preference(theme.PREFERENCE_KEY, choice)
+        except OSError as exc:
+            # Shown now, just not remembered: say so, nothing else is at stake.
+            show_error(self, self.tr("The theme is not saved for the next start"), exc)
+
+    def _theme_changed(self, _scheme: str) -> None:
+        """Tables take the new tones when reloaded; the trend charts draw with colours fixed when they are
+        built, so the trend view is built again in the new theme (on the same episode)."""
+        old = self.trend_view
+        index = self.views.indexOf(old)
+        showing = self.views.currentIndex() == index
+        self.trend_view = TrendView(self.service)
+        self.views.removeTab(index)
+        self.views.insertTab(index, self.trend_view, self.tr("&Trend"))
+        if showing:
+            self.views.setCurrentIndex(index)
+        old.deleteLater()
+        self.refresh()
 
     def _refresh_overview(self) -> None:
         """Reload the ward board or review queue when it is the view on screen (the others on demand)."""

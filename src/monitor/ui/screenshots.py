@@ -23,6 +23,7 @@ from monitor.services import locations
 from monitor.services.clinical import ClinicalService
 from monitor.services.demo import DEMO_ADMINISTRATOR, DEMO_SIGN_IN_HINT, seed_demo
 from monitor.services.views import AdmissionRequest, SubstanceInput
+from monitor.ui import theme
 from monitor.ui.admit_dialog import AdmitDialog
 from monitor.ui.cows_form import CowsForm
 from monitor.ui.dialogs import HistoryDialog
@@ -61,9 +62,11 @@ def _report_pages(service: ClinicalService, actor: str, episode_id: int, folder:
     return pages
 
 
-def take(folder: Path) -> list[Path]:
+def take(folder: Path, theme_choice: str = theme.LIGHT) -> list[Path]:
+    """Every screen in `theme_choice`; the report pages (paper, not themed) only in the light run."""
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)
+    theme.apply_theme(theme_choice)
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     with tempfile.TemporaryDirectory() as scratch:
@@ -155,11 +158,14 @@ def take(folder: Path) -> list[Path]:
             window.lock()
             written.append(_save(window, folder, "locked.png"))
             window.close()
-            written.extend(_report_pages(service, actor, episode_ids[0], folder))
+            if theme_choice == theme.LIGHT:
+                written.extend(_report_pages(service, actor, episode_ids[0], folder))
         finally:
             service.db.dispose()
     return written
 
 
 if __name__ == "__main__":
-    take(Path(sys.argv[1] if len(sys.argv) > 1 else "docs"))
+    # python -m monitor.ui.screenshots FOLDER [light|dark]
+    arguments = sys.argv[1:] + ["docs", theme.LIGHT][len(sys.argv) - 1 :]
+    take(Path(arguments[0]), arguments[1])

@@ -28,10 +28,10 @@ from monitor.services.errors import SignInRefused
 from monitor.services.views import UserView
 from monitor.ui.errors import describe
 from monitor.ui.form_fields import plain
+from monitor.ui.theme import set_tone
 
 __all__ = [
     "MAX_NAME",
-    "WARNING_STYLE",
     "ChangePasswordDialog",
     "FirstAdministratorDialog",
     "NewAccountDialog",
@@ -46,7 +46,6 @@ __all__ = [
 ]
 
 # The colour the admission dialog uses for what stops the user.
-WARNING_STYLE = "color: #b00020; font-weight: bold;"
 _ENTER_KEYS = (Qt.Key.Key_Return, Qt.Key.Key_Enter)
 MAX_NAME = 200
 
@@ -79,7 +78,7 @@ def message_label(parent: QWidget, name: str = "Message") -> QLabel:
     label = QLabel(parent)
     label.setWordWrap(True)
     label.setAccessibleName(name)
-    label.setStyleSheet(WARNING_STYLE)
+    set_tone(label, "warning")
     label.setMinimumHeight(2 * label.fontMetrics().lineSpacing())
     return label
 
