@@ -144,10 +144,12 @@ def physician(service: ClinicalService) -> str:
 
 @pytest.fixture(autouse=True)
 def own_preferences(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Display preferences (the theme) go to a folder of the test's own, never the developer's."""
+    """Display preferences (the theme) go to a folder of the test's own, never the developer's; the
+    developer's own workstation settings (a theme, a ward server) do not leak into a test."""
     folder = tmp_path_factory.mktemp("preferences")
     monkeypatch.setenv("MONITOR_CONFIG_DIR", str(folder))
-    monkeypatch.delenv("MONITOR_THEME", raising=False)
+    for name in ("MONITOR_THEME", "MONITOR_DATABASE_URL"):
+        monkeypatch.delenv(name, raising=False)
     return folder
 
 

@@ -138,3 +138,18 @@ def test_a_failing_self_test_is_one_line_and_exit_2(
     assert main(["self-test"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("monitor: self-test failed:") and err.count("\n") == 1
+
+
+def test_the_ward_server_comes_from_the_environment_unless_a_file_is_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ward = tmp_path / "ward-server.sqlite"  # stands in for the ward's server: any database URL works
+    local = tmp_path / "local.sqlite"
+    assert main(["--db", str(ward), "demo", "--no-gui"]) == 0
+    monkeypatch.setenv("MONITOR_DATABASE_URL", f"sqlite:///{ward}")
+    capsys.readouterr()
+    assert main(["episodes", "--json"]) == 0
+    assert len(json.loads(capsys.readouterr().out)) == 4  # the demo ward, reached through the variable
+    assert main(["--db", str(local), "episodes", "--json"]) == 0  # --db wins: a new, empty file
+    assert json.loads(capsys.readouterr().out) == []
+    assert local.exists()

@@ -48,7 +48,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--db", type=Path, metavar="PATH", help="SQLite database file (default: user data folder)"
     )
     where.add_argument(
-        "--database-url", metavar="URL", help="database URL, e.g. postgresql+psycopg://user@host/monitor"
+        "--database-url",
+        metavar="URL",
+        help="database URL, e.g. postgresql+psycopg://user@host/monitor (default: $MONITOR_DATABASE_URL)",
     )
     parser.add_argument(
         "--user",
@@ -138,6 +140,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if isinstance(stream, io.TextIOWrapper):
             stream.reconfigure(errors="backslashreplace")
     args = build_parser().parse_args(argv)
+    if args.db is None and args.database_url is None and args.command not in ("demo", "self-test"):
+        # A ward's workstations set the server once (a shortcut's environment) instead of on every call.
+        args.database_url = locations.configured_database_url()
     for name, value in vars(args).items():  # bytes that are not UTF-8 arrive as lone surrogates
         if isinstance(value, str) and not _is_utf8(value):
             print(f"monitor: --{name.replace('_', '-')} {value!r} is not UTF-8 text", file=sys.stderr)

@@ -109,6 +109,12 @@ def display_location(path: Path | None, url: str | None) -> str:
     return str(path)
 
 
+def configured_database_url() -> str | None:
+    """The ward's database server for this workstation ($MONITOR_DATABASE_URL), when one is set. Its
+    password belongs in the PostgreSQL password file (~/.pgpass), not in the URL."""
+    return os.environ.get("MONITOR_DATABASE_URL", "").strip() or None
+
+
 def configured_user() -> str | None:
     """The default acting user configured for this workstation (until sign-in arrives)."""
     return os.environ.get("MONITOR_USER") or None
