@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QPalette
-from PySide6.QtWidgets import QApplication, QLabel
+from PySide6.QtWidgets import QApplication, QCheckBox, QLabel, QRadioButton, QStyle, QWidget
 from pytestqt.qtbot import QtBot
 
 from monitor.services import locations
@@ -180,3 +180,34 @@ def test_choosing_dark_in_the_view_menu_redraws_the_ward_and_is_remembered(
     assert locations.read_preferences() == {"theme": "dark"}
 
     assert theme.chosen_theme(locations.read_preferences()) == theme.DARK
+
+
+@pytest.mark.parametrize("choice", [theme.LIGHT, theme.DARK])
+def test_radio_buttons_and_check_boxes_stand_out_in_either_theme(
+    qtbot: QtBot, restore_theme: None, choice: str
+) -> None:
+    """WCAG's 3:1 for the parts of a control: the outline of an empty one, the dot of a chosen one
+    (Fusion's own outline is the window colour darkened: about 1.1:1 on the dark palette)."""
+    theme.apply_theme(choice)
+    window = QApplication.palette().color(QPalette.ColorRole.Window)
+
+    def strongest_contrast(widget: QWidget, centre_only: bool) -> float:
+        widget.show()
+        image = widget.grab().toImage()
+        size = widget.style().pixelMetric(QStyle.PixelMetric.PM_ExclusiveIndicatorWidth)
+        top = (image.height() - size) // 2
+        points = (
+            [(size // 2, top + size // 2)]
+            if centre_only
+            else [(x, y) for x in range(size + 2) for y in range(image.height())]
+        )
+        return max(theme.contrast_ratio(image.pixelColor(x, y), window) for x, y in points)
+
+    for make in (QRadioButton, QCheckBox):
+        empty = make("0 – No report of chills or flushing")
+        qtbot.addWidget(empty)
+        assert strongest_contrast(empty, centre_only=False) >= 3.0, make.__name__
+    chosen = QRadioButton("1 – Subjective chills or flushing")
+    chosen.setChecked(True)
+    qtbot.addWidget(chosen)
+    assert strongest_contrast(chosen, centre_only=True) >= 3.0

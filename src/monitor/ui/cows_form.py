@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import pairwise
 
-from PySide6.QtCore import QPoint, QRect, QRectF, QSize, Qt, QTimer, QTimeZone, Signal
+from PySide6.QtCore import QPoint, QRect, QSize, Qt, QTimer, QTimeZone, Signal
 from PySide6.QtGui import (
     QCloseEvent,
     QColor,
@@ -187,7 +187,6 @@ class OptionRadio(QRadioButton):
         top = 1 + max(0, (line - indicator.height()) // 2)
         option.rect = QRect(0, top, indicator.width(), indicator.height())
         self.style().drawPrimitive(QStyle.PrimitiveElement.PE_IndicatorRadioButton, option, painter, self)
-        self._draw_indicator_ring(painter, option.rect, palette)
         # Disabled only while scored from the pulse: draw the anchor in the normal text colour so it
         # stays fully legible; the greyed indicator and the "Scored from pulse" note tell the state.
         text_palette = QPalette(palette)
@@ -204,26 +203,6 @@ class OptionRadio(QRadioButton):
             QPalette.ColorRole.WindowText,
         )
         painter.end()
-
-    def _draw_indicator_ring(self, painter: QPainter, rect: QRect, palette: QPalette) -> None:
-        """A ring in the text colour around the style's circle, and a solid dot when chosen: the style
-        draws both too faintly on a dark palette (its outline is the window colour, darkened)."""
-        group = QPalette.ColorGroup.Active if self.isEnabled() else QPalette.ColorGroup.Disabled
-        ink = QColor(palette.color(group, QPalette.ColorRole.WindowText))
-        painter.save()
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        ring = QColor(ink)
-        ring.setAlphaF(0.55)
-        painter.setPen(QPen(ring, 1.2))
-        painter.setBrush(Qt.BrushStyle.NoBrush)
-        painter.drawEllipse(QRectF(rect).adjusted(0.8, 0.8, -0.8, -0.8))
-        if self.isChecked():
-            painter.setPen(Qt.PenStyle.NoPen)
-            painter.setBrush(ink)
-            dot = QRectF(rect)
-            inset = dot.width() * 0.3
-            painter.drawEllipse(dot.adjusted(inset, inset, -inset, -inset))
-        painter.restore()
 
 
 # --- one item: a group of options driven by digits and arrows --------------------------------------

@@ -12,9 +12,9 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from PySide6.QtCore import QObject, Signal
-from PySide6.QtGui import QColor, QFont, QPalette
-from PySide6.QtWidgets import QApplication, QStyleFactory, QWidget
+from PySide6.QtCore import QObject, QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QPainter, QPalette, QPen
+from PySide6.QtWidgets import QApplication, QProxyStyle, QStyle, QStyleFactory, QStyleOption, QWidget
 
 SYSTEM, LIGHT, DARK = "system", "light", "dark"
 #: The choices, in menu order, with their menu words.
@@ -76,6 +76,46 @@ class ThemeEvents(QObject):
 
 events = ThemeEvents()
 _system: tuple[str, QPalette] | None = None  # the platform's own style and palette, kept at first use
+_style: ReadableIndicators | None = None  # the style in use (Qt does not keep a Python reference to it)
+
+_INDICATORS = (QStyle.PrimitiveElement.PE_IndicatorRadioButton, QStyle.PrimitiveElement.PE_IndicatorCheckBox)
+
+
+class ReadableIndicators(QProxyStyle):
+    """The chosen style, with radio buttons and check boxes outlined in the text colour and a chosen
+    radio button filled: Fusion draws their outline in the window colour darkened, which all but
+    vanishes on a dark palette (the COWS form is forty radio buttons)."""
+
+    def drawPrimitive(
+        self,
+        element: QStyle.PrimitiveElement,
+        option: QStyleOption,
+        painter: QPainter,
+        widget: QWidget | None = None,
+    ) -> None:
+        super().drawPrimitive(element, option, painter, widget)
+        if element not in _INDICATORS:
+            return
+        enabled = bool(option.state & QStyle.StateFlag.State_Enabled)
+        group = QPalette.ColorGroup.Active if enabled else QPalette.ColorGroup.Disabled
+        ink = QColor(option.palette.color(group, QPalette.ColorRole.WindowText))
+        ring = QColor(ink)
+        ring.setAlphaF(0.55)
+        box = QRectF(option.rect).adjusted(0.8, 0.8, -0.8, -0.8)
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(QPen(ring, 1.2))
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        if element == QStyle.PrimitiveElement.PE_IndicatorCheckBox:
+            painter.drawRoundedRect(box, 2, 2)
+        else:
+            painter.drawEllipse(box)
+            if option.state & QStyle.StateFlag.State_On:
+                inset = box.width() * 0.28
+                painter.setPen(Qt.PenStyle.NoPen)
+                painter.setBrush(ink)
+                painter.drawEllipse(box.adjusted(inset, inset, -inset, -inset))
+        painter.restore()
 
 
 def dark_palette() -> QPalette:
@@ -154,7 +194,7 @@ def chosen_theme(saved: dict[str, str]) -> str:
 
 def apply_theme(choice: str) -> str:
     """Show the app in `choice` (system, light or dark); returns the scheme now showing."""
-    global _system
+    global _system, _style
     if choice not in THEMES:
         raise ValueError(f"unknown theme {choice!r}")
     app = _application()
@@ -164,8 +204,9 @@ def apply_theme(choice: str) -> str:
         style_name, palette = _system
     else:
         style_name, palette = "Fusion", dark_palette() if choice == DARK else light_palette()
-    if app.style().name().lower() != style_name.lower():
-        app.setStyle(style_name)
+    if _style is None or _style.baseStyle().name().lower() != style_name.lower():
+        _style = ReadableIndicators(QStyleFactory.create(style_name))
+        app.setStyle(_style)
     app.setPalette(palette)
     for widget in app.allWidgets():  # toned labels keep their tone, in the new theme's colour
         if widget.property("tone"):
