@@ -61,6 +61,9 @@ def main(argv: list[str]) -> int:
         ok = test.returncode == 0 and bool(line)
         detail = line or f"exit {test.returncode}: {(test.stderr or test.stdout).strip()[-500:]}"
         results.append(("self-test", ok, detail))
+        # The window and taskbar icon: the PNG sizes packed under icons/hicolor (monitor.ui.app_icon).
+        icon = "icon 16-256 px (7 sizes)" in line
+        results.append(("window icon", icon, line.rpartition(", ")[2] if line else "no self-test line"))
 
     size = folder_size(executable.parent)
     mib = size / (1024 * 1024)

@@ -130,3 +130,10 @@ def test_desktop_file_validate_accepts_the_entry() -> None:
     result = run_tool("desktop-file-validate", str(DESKTOP))
     assert result.returncode == 0, result.stdout + result.stderr
     assert "error" not in result.stdout.lower(), result.stdout
+
+
+def test_the_window_icon_has_every_rendered_size(qapp: object) -> None:
+    from monitor.ui.app_icon import app_icon
+
+    sizes = sorted(size.width() for size in app_icon().availableSizes())
+    assert sizes == [16, 24, 32, 48, 64, 128, 256]

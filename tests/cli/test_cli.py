@@ -124,7 +124,9 @@ def test_self_test_opens_and_closes_the_main_window(tmp_path: Path) -> None:
         timeout=120,
     )
     assert done.returncode == 0, done.stderr
-    assert re.fullmatch(r"self-test ok: schema \w+, main window shown and closed\n", done.stdout)
+    assert re.fullmatch(
+        r"self-test ok: schema \w+, main window shown and closed, icon 16-256 px \(7 sizes\)\n", done.stdout
+    )
     assert not (tmp_path / "d").exists()  # no user data folder touched
 
 

@@ -445,8 +445,16 @@ def _self_test() -> int:
         detail = " ".join(str(failure).split()) or type(failure).__name__
         print(f"monitor: self-test failed: {type(failure).__name__}: {detail}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    print(f"self-test ok: schema {revision}, main window shown and closed")
+    print(f"self-test ok: schema {revision}, main window shown and closed, icon {_icon_sizes()}")
     return EXIT_OK
+
+
+def _icon_sizes() -> str:
+    """The window icon's sizes, e.g. "16-256 px (7 sizes)", or "not found" (the bundle lacks it)."""
+    from monitor.ui.app_icon import app_icon
+
+    sizes = sorted(size.width() for size in app_icon().availableSizes())
+    return f"{sizes[0]}-{sizes[-1]} px ({len(sizes)} sizes)" if sizes else "not found"
 
 
 def _show_main_window_briefly(service: ClinicalService, location: str) -> None:

@@ -15,6 +15,7 @@ from monitor.services import backups, locations
 from monitor.services.demo import DEMO_SIGN_IN_HINT
 from monitor.services.errors import DatabaseProblem, ProblemKind, ServiceError
 from monitor.ui import theme
+from monitor.ui.app_icon import app_icon
 from monitor.ui.crash import install_excepthook
 
 
@@ -43,6 +44,7 @@ def run_gui(*, path: Path | None, url: str | None, user: str | None, sign_in_hin
     app.setOrganizationName("WithdrawalMonitor")
     # Matches resources/linux/org.withdrawalmonitor.WithdrawalMonitor.desktop (icon and name in the dock).
     app.setDesktopFileName("org.withdrawalmonitor.WithdrawalMonitor")
+    app.setWindowIcon(app_icon())  # title bars and the Windows taskbar
     theme.apply_theme(theme.chosen_theme(locations.read_preferences()))  # before the first dialog shows
     logs = locations.log_dir()
     previous_level = logging.getLogger().level
