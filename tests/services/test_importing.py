@@ -200,3 +200,32 @@ def test_reimport_adds_no_audit_rows_for_skipped_records(
     assert actions.count("dose.record") == 1
     assert actions.count("vitals.record") == 1
     assert actions.count("episode.import") == 2
+
+
+def test_a_many_record_import_keeps_one_audit_chain_and_one_account_per_unknown_author(
+    service: ClinicalService, nurse: str, clock: FakeClock
+) -> None:
+    """Many audit rows in one import transaction: each links to the one before it, the next write
+    continues the chain, and an unknown author named many times becomes one inactive account."""
+    clock.current = T0 + timedelta(hours=3)
+    data = example()
+    first = data["assessments"][0]
+    data["assessments"] = [
+        {
+            **copy.deepcopy(first),
+            "taken_at": f"2026-11-20T{9 + n // 2:02d}:{(n % 2) * 30:02d}:00Z",
+            "by": "rn.paper",
+        }
+        for n in range(5)
+    ]
+    data["doses"][0]["by"] = "rn.paper"
+    report = load(service, nurse, data)
+    assert (report.assessments, report.users_created) == (5, ["rn.paper"])
+    [episode] = service.open_episodes()
+    assert {v.recorded_by for v in service.assessments(episode.id)} == {"rn.paper"}
+    service.record_assessment(
+        nurse, episode.id, AssessmentInput(taken_at=clock.current, items=dict(first["items"]), pulse_bpm=88)
+    )
+    assert service.verify_audit_chain().intact
+    ids = [e.id for e in service.audit_entries()]
+    assert sorted(ids) == list(range(1, len(ids) + 1))

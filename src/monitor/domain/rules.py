@@ -415,6 +415,7 @@ def _reassessment_overdue(ctx: _Context) -> list[Finding]:
     tolerance = p.reassess_tolerance
     discharged = ctx.timeline.discharged_at
     findings: list[Finding] = []
+    times = [a.taken_at for a in ctx.timeline.assessments]  # sorted: the timeline keeps clinical order
     for dose in ctx.antagonists:
         for slot_name, offset in (("first", p.reassess_first), ("second", p.reassess_second)):
             slot = dose.given_at + offset
@@ -423,7 +424,10 @@ def _reassessment_overdue(ctx: _Context) -> list[Finding]:
             raised_at = slot + tolerance
             if ctx.now < raised_at:
                 continue
-            if any(abs(a.taken_at - slot) <= tolerance for a in ctx.timeline.assessments):
+            # Any assessment within the tolerance either side of the slot (a bisection, not a scan: a
+            # long stay has tens of thousands of assessments and an antagonist dose every few days).
+            first = bisect.bisect_left(times, slot - tolerance)
+            if first < len(times) and times[first] <= slot + tolerance:
                 continue
             resolver = ctx.first_assessment_after(raised_at)
             dose_text = describe_dose(dose.drug, dose.form, dose.dose_mg)

@@ -27,6 +27,10 @@ __all__ = [
 ]
 
 
+# The scale's maximum, once (a property that sums the items; checked for every assessment of a stay).
+_COWS_MAX_TOTAL = COWS.max_total
+
+
 def _require_aware(value: datetime, what: str) -> None:
     if not isinstance(value, datetime) or value.tzinfo is None or value.utcoffset() is None:
         raise ValueError(f"{what} must be a timezone-aware datetime, got {value!r}")
@@ -53,8 +57,8 @@ class ScoredAssessment:
         _require_aware(self.taken_at, "taken_at")
         if isinstance(self.total, bool) or not isinstance(self.total, int):
             raise ValueError(f"COWS total must be a whole number, got {self.total!r}")
-        if not 0 <= self.total <= COWS.max_total:
-            raise ValueError(f"COWS total {self.total} is outside 0-{COWS.max_total}")
+        if not 0 <= self.total <= _COWS_MAX_TOTAL:
+            raise ValueError(f"COWS total {self.total} is outside 0-{_COWS_MAX_TOTAL}")
 
 
 @dataclass(frozen=True)

@@ -20,9 +20,15 @@ from monitor.domain import protocol as protocol_module
 from monitor.domain.alert_state import AlertEvent, AlertState, EventKind
 from monitor.domain.protocol import Protocol
 from monitor.domain.rules import RULE_TITLES, Finding, Priority, evaluate
+from monitor.domain.timeline import Timeline
 from monitor.services.base import ServiceBase, clean, require_reason, usernames
 from monitor.services.errors import NotFound, ValidationError
-from monitor.services.timeline_builder import build_timeline, current_setting_rows, load_protocol
+from monitor.services.timeline_builder import (
+    build_timeline,
+    build_timelines,
+    current_setting_rows,
+    load_protocol,
+)
 from monitor.services.views import AlertView, SettingView
 from monitor.store import audit
 from monitor.store.models import Alert, AlertEventRow, Dose, Episode, Patient, ProtocolSetting, User
@@ -101,7 +107,14 @@ class AlertingMixin(ServiceBase):
         self._sync_alerts(session, self._episode(session, episode_id), now)
 
     def _sync_alerts(
-        self, session: Session, episode: Episode, now: datetime, *, protocol_change: str = ""
+        self,
+        session: Session,
+        episode: Episode,
+        now: datetime,
+        *,
+        protocol_change: str = "",
+        timeline: Timeline | None = None,
+        protocol: Protocol | None = None,
     ) -> list[Alert]:
         """Evaluate one episode and bring its stored alerts in line, in the caller's transaction.
 
@@ -110,8 +123,9 @@ class AlertingMixin(ServiceBase):
         rules raise again is reinstated, shown anew. protocol_change: what changed in the protocol, when
         that is the cause (it goes into the audit reason of a withdrawal or reinstatement).
         """
-        protocol = load_protocol(session)
-        findings = {f.key: f for f in evaluate(build_timeline(session, episode), protocol, now)}
+        protocol = protocol or load_protocol(session)
+        timeline = timeline or build_timeline(session, episode)
+        findings = {f.key: f for f in evaluate(timeline, protocol, now)}
         stored = {a.key: a for a in session.scalars(select(Alert).where(Alert.episode_id == episode.id))}
         system: User | None = None
         for key, finding in findings.items():
@@ -271,8 +285,12 @@ class AlertingMixin(ServiceBase):
         themselves) and return the unresolved alerts, highest priority and newest first."""
         now = self.clock.now()
         with self.db.write() as session:
-            for episode in session.scalars(select(Episode).where(Episode.discharged_at.is_(None))).all():
-                self._sync_alerts(session, episode, now)
+            episodes = session.scalars(select(Episode).where(Episode.discharged_at.is_(None))).all()
+            protocol = load_protocol(session)
+            # Every open episode's record in one query per record kind, not a round of queries each.
+            timelines = build_timelines(session, episodes)
+            for episode in episodes:
+                self._sync_alerts(session, episode, now, timeline=timelines[episode.id], protocol=protocol)
         return self.alerts()
 
     # --- queries -----------------------------------------------------------------------------------

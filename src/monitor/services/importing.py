@@ -126,8 +126,12 @@ class ImportingMixin(ServiceBase):
             raise ImportRefused(
                 where, f"{where}: {name!r} is the application's own account; name who recorded it"
             )
-        user = session.scalar(select(User).where(User.username == name))
+        # One look-up per author and import (an import names the same few nurses thousands of times);
+        # the session lives for this one write transaction only.
+        authors: dict[str, User] = session.info.setdefault("import_authors", {})
+        user = authors.get(name) or session.scalar(select(User).where(User.username == name))
         if user is not None:
+            authors[name] = user
             return user
         if not create:
             raise ImportRefused(where, f"{where}: unknown user {name!r} (import without creating users)")
@@ -159,6 +163,7 @@ class ImportingMixin(ServiceBase):
             },
         )
         report.users_created.append(name)
+        authors[name] = user
         return user
 
     def _import_one(

@@ -17,7 +17,7 @@ from monitor.domain.protocol import Protocol
 from monitor.domain.timeline import Timeline
 from monitor.services.base import ServiceBase, require_reason
 from monitor.services.errors import Conflict, ValidationError
-from monitor.services.timeline_builder import build_timeline, load_protocol
+from monitor.services.timeline_builder import build_timelines, load_protocol
 from monitor.services.views import AlertView, ReviewItem, SignOffView, WardRow
 from monitor.store import audit
 from monitor.store.models import AuditEntry, Episode, Patient, SignOff, User
@@ -52,9 +52,11 @@ class ReviewMixin(ServiceBase):
                 .join(Patient, Patient.id == Episode.patient_id)
                 .where(Episode.discharged_at.is_(None))
             ).all()
+            # Every open episode's record in one query per kind (not five queries per episode).
+            timelines = build_timelines(session, [episode for episode, _patient in rows])
             board = [
                 _ward_row(
-                    build_timeline(session, episode),
+                    timelines[episode.id],
                     episode,
                     patient,
                     by_episode.get(episode.id, []),

@@ -7,6 +7,7 @@ entered-in-error records are left out. One query per record kind (no N+1).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
@@ -15,7 +16,6 @@ from monitor.domain.protocol import Protocol
 from monitor.domain.timeline import DoseRecord, LastUse, ScoredAssessment, Timeline, VitalsRecord
 from monitor.store.models import (
     Assessment,
-    AssessmentItem,
     AssessmentVoid,
     Dose,
     DoseVoid,
@@ -76,34 +76,74 @@ def last_uses(session: Session, episode_id: int) -> list[LastUse]:
         (u.substance, u.last_use_at)
         for u in session.scalars(select(SubstanceUpdate).where(SubstanceUpdate.episode_id == episode_id))
     }
+    return _ordered_uses(reported)
+
+
+def _ordered_uses(reported: set[tuple[str, datetime | None]]) -> list[LastUse]:
     known = sorted((when, key) for key, when in reported if when is not None)
     unknown = sorted(key for key, when in reported if when is None and not any(k == key for _, k in known))
     return [LastUse(key, when) for when, key in known] + [LastUse(key, None) for key in unknown]
 
 
 def build_timeline(session: Session, episode: Episode) -> Timeline:
-    assessments = current_assessments(session, episode.id)
-    items: dict[int, dict[str, int]] = {a.id: {} for a in assessments}
-    if items:
-        for item in session.scalars(select(AssessmentItem).where(AssessmentItem.assessment_id.in_(items))):
-            items[item.assessment_id][item.item_key] = item.value
-    patient = session.get(Patient, episode.patient_id)
-    return Timeline(
-        episode_id=episode.id,
-        admitted_at=episode.admitted_at,
-        discharged_at=episode.discharged_at,
-        tz_name=episode.tz_name,
-        assessments=tuple(
-            ScoredAssessment(
-                id=a.id, taken_at=a.taken_at, total=a.total, items=items[a.id], root_id=a.root_id
-            )
-            for a in assessments
-        ),
-        doses=tuple(
+    return build_timelines(session, [episode])[episode.id]
+
+
+def build_timelines(session: Session, episodes: Sequence[Episode]) -> dict[int, Timeline]:
+    """The rules' view of several episodes, by episode id: one query per record kind for all of them
+    (no N+1), reading plain columns rather than ORM objects (a long stay has tens of thousands of rows).
+
+    Assessment items are not read: the rules work on totals (the trend and the forms read items through
+    their own queries)."""
+    if not episodes:
+        return {}
+    ids = [e.id for e in episodes]
+    successor = aliased(Assessment)
+    assessments: dict[int, list[ScoredAssessment]] = {i: [] for i in ids}
+    for row in session.execute(
+        select(
+            Assessment.id, Assessment.episode_id, Assessment.taken_at, Assessment.total, Assessment.root_id
+        )
+        .where(Assessment.episode_id.in_(ids), Assessment.scale == "COWS")
+        .where(~select(successor.id).where(successor.replaces_id == Assessment.id).exists())
+        .where(
+            ~select(AssessmentVoid.assessment_id)
+            .where(AssessmentVoid.assessment_id == Assessment.id)
+            .exists()
+        )
+        .order_by(Assessment.episode_id, Assessment.taken_at, Assessment.id)
+    ):
+        assessments[row.episode_id].append(
+            ScoredAssessment(id=row.id, taken_at=row.taken_at, total=row.total, root_id=row.root_id)
+        )
+    doses: dict[int, list[DoseRecord]] = {i: [] for i in ids}
+    for d in session.execute(
+        select(Dose.id, Dose.episode_id, Dose.drug, Dose.form, Dose.dose_mg, Dose.given_at)
+        .where(Dose.episode_id.in_(ids))
+        .where(~select(DoseVoid.dose_id).where(DoseVoid.dose_id == Dose.id).exists())
+        .order_by(Dose.episode_id, Dose.given_at, Dose.id)
+    ):
+        doses[d.episode_id].append(
             DoseRecord(id=d.id, drug=d.drug, form=d.form, dose_mg=d.dose_mg, given_at=d.given_at)
-            for d in valid_doses(session, episode.id)
-        ),
-        vitals=tuple(
+        )
+    vitals: dict[int, list[VitalsRecord]] = {i: [] for i in ids}
+    for v in session.execute(
+        select(
+            Vitals.id,
+            Vitals.episode_id,
+            Vitals.taken_at,
+            Vitals.pulse_bpm,
+            Vitals.systolic,
+            Vitals.diastolic,
+            Vitals.resp_rate,
+            Vitals.spo2,
+            Vitals.temp_c,
+        )
+        .where(Vitals.episode_id.in_(ids))
+        .where(~select(VitalsVoid.vitals_id).where(VitalsVoid.vitals_id == Vitals.id).exists())
+        .order_by(Vitals.episode_id, Vitals.taken_at, Vitals.id)
+    ):
+        vitals[v.episode_id].append(
             VitalsRecord(
                 id=v.id,
                 taken_at=v.taken_at,
@@ -114,11 +154,33 @@ def build_timeline(session: Session, episode: Episode) -> Timeline:
                 spo2=v.spo2,
                 temp_c=v.temp_c,
             )
-            for v in valid_vitals(session, episode.id)
-        ),
-        substances=tuple(last_uses(session, episode.id)),
-        patient_label=f"{patient.name} ({episode.bed})" if patient else "",
-    )
+        )
+    reported: dict[int, set[tuple[str, datetime | None]]] = {i: set() for i in ids}
+    for table in (SubstanceUse, SubstanceUpdate):
+        for episode_id, key, when in session.execute(
+            select(table.episode_id, table.substance, table.last_use_at).where(table.episode_id.in_(ids))
+        ):
+            reported[episode_id].add((key, when))
+    names: dict[int, str] = {
+        patient_id: name
+        for patient_id, name in session.execute(
+            select(Patient.id, Patient.name).where(Patient.id.in_({e.patient_id for e in episodes}))
+        )
+    }
+    return {
+        e.id: Timeline(
+            episode_id=e.id,
+            admitted_at=e.admitted_at,
+            discharged_at=e.discharged_at,
+            tz_name=e.tz_name,
+            assessments=tuple(assessments[e.id]),
+            doses=tuple(doses[e.id]),
+            vitals=tuple(vitals[e.id]),
+            substances=tuple(_ordered_uses(reported[e.id])),
+            patient_label=f"{names[e.patient_id]} ({e.bed})" if e.patient_id in names else "",
+        )
+        for e in episodes
+    }
 
 
 def current_setting_rows(session: Session) -> dict[str, ProtocolSetting]:

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from monitor.store.models import AuditEntry
 
 GENESIS_HASH = "0" * 64
+_HEAD_KEY = "audit_chain_head"  # in Session.info: (transaction, id, row_hash) of the last append
 
 
 def _json_default(value: object) -> str:
@@ -68,11 +69,20 @@ def append(
     if bind.dialect.name == "postgresql":
         # Serialise writers on the chain head; SQLite's BEGIN IMMEDIATE already does.
         session.execute(text("SELECT pg_advisory_xact_lock(7215001)"))
-    last = session.execute(
-        select(AuditEntry.id, AuditEntry.row_hash).order_by(AuditEntry.id.desc()).limit(1)
-    ).first()
+    # The chain's head: read once per write transaction, then followed as this transaction appends.
+    # Writers take turns (BEGIN IMMEDIATE on SQLite, the advisory lock on PostgreSQL), so within one
+    # write transaction only these appends move the head; a new transaction reads it again.
+    transaction = session.get_transaction()
+    known = session.info.get(_HEAD_KEY)
+    if known is not None and known[0] is transaction:
+        last_id, last_hash = known[1], known[2]
+    else:
+        last = session.execute(
+            select(AuditEntry.id, AuditEntry.row_hash).order_by(AuditEntry.id.desc()).limit(1)
+        ).first()
+        last_id, last_hash = (last.id, last.row_hash) if last else (0, GENESIS_HASH)
     entry = AuditEntry(
-        id=(last.id + 1) if last else 1,
+        id=last_id + 1,
         at=at.astimezone(UTC),
         user_id=user_id,
         action=action,
@@ -82,11 +92,12 @@ def append(
         reason=reason,
         before_json=to_json(before),
         after_json=to_json(after),
-        prev_hash=last.row_hash if last else GENESIS_HASH,
+        prev_hash=last_hash,
         row_hash="",
     )
     entry.row_hash = _row_hash(entry)
     session.add(entry)
+    session.info[_HEAD_KEY] = (transaction, entry.id, entry.row_hash)
     return entry
 
 
