@@ -817,3 +817,8 @@ def test_database_on_a_network_share_is_refused(
     # The same folder on a local disk opens.
     monkeypatch.setattr(database, "_read_mounts", lambda: "/dev/sda1 / ext4 rw 0 0\n")
     open_database(path=path).dispose()
+
+
+def test_the_head_read_from_the_scripts_is_alembics_head() -> None:
+    # A database at this revision opens without importing alembic (issue 9): it must be the real head.
+    assert migrations.plain_head() == migrations.head_revision()

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from monitor import __version__
-from monitor.io import csv_tables, episode_json_export, fhir_bundle, pdf_report
+from monitor.io import csv_tables, episode_json_export
 from monitor.io.report_model import (
     EpisodeReport,
     ReportAlert,
@@ -56,11 +56,17 @@ class ExportFormat:
     write: Callable[[list[EpisodeReport], Path, datetime | None, datetime | None], int]
 
 
+# The PDF and FHIR writers are imported when used: reportlab and fhir.resources (pydantic) take longer
+# to import than the rest of the app's start together (issue 9, bench/process_figures.py).
 def _pdf(reports: list[EpisodeReport], path: Path, _since: datetime | None, _until: datetime | None) -> int:
+    from monitor.io import pdf_report
+
     return pdf_report.write_episode_pdf(reports[0], path)
 
 
 def _fhir(reports: list[EpisodeReport], path: Path, _since: datetime | None, _until: datetime | None) -> int:
+    from monitor.io import fhir_bundle
+
     return fhir_bundle.write_fhir_bundle(reports[0], path)
 
 

@@ -304,6 +304,8 @@ def _bring_schema_to_head(engine: Engine, path: Path | None, migrate: bool) -> s
     with engine.connect() as connection:
         current = migrations.current_revision(connection)
         tables = set(inspect(connection).get_table_names())
+    if current is not None and current == migrations.plain_head():
+        return current  # the usual start: nothing to migrate, and alembic is not even imported
     head = migrations.head_revision()
     _check_revision(current, tables)
     if current == head:

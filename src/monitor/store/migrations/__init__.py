@@ -1,15 +1,25 @@
-"""Alembic migrations shipped inside the package and applied at start (one step per schema version)."""
+"""Alembic migrations shipped inside the package and applied at start (one step per schema version).
+
+Alembic is imported only when there is something to migrate or check against the scripts: a database
+already at the head revision opens without it (alembic, with mako and pygments, was about a quarter of the
+app's imports at start: issue 9, bench/process_figures.py).
+"""
 
 from __future__ import annotations
 
+import ast
+import functools
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Connection
+from sqlalchemy import Connection, inspect, text
+
+from monitor.store.errors import DatabaseProblem, ProblemKind
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
 
 HERE = Path(__file__).parent
 # Alembic's default table for the schema revision (env.py keeps the default).
@@ -17,6 +27,8 @@ VERSION_TABLE = "alembic_version"
 
 
 def config(connection: Connection | None = None) -> Config:
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(HERE))
     if connection is not None:
@@ -25,6 +37,8 @@ def config(connection: Connection | None = None) -> Config:
 
 
 def script_directory() -> ScriptDirectory:
+    from alembic.script import ScriptDirectory
+
     return ScriptDirectory.from_config(config())
 
 
@@ -32,6 +46,31 @@ def head_revision() -> str:
     head = script_directory().get_current_head()
     assert head is not None, "no migrations shipped"
     return head
+
+
+@functools.cache
+def plain_head() -> str | None:
+    """The head revision read straight from the scripts in versions/ (their `revision` and
+    `down_revision` assignments), without importing alembic; None unless they form one plain chain of
+    string literals (a merge, a computed id, scripts shipped as bytecode only): then alembic decides."""
+    parents: dict[str, str | None] = {}
+    for script in sorted((HERE / "versions").glob("*.py")):
+        values: dict[str, object] = {}
+        for node in ast.parse(script.read_text(encoding="utf-8")).body:
+            if isinstance(node, ast.Assign) and len(node.targets) == 1:
+                target, value = node.targets[0], node.value
+            elif isinstance(node, ast.AnnAssign) and node.value is not None:
+                target, value = node.target, node.value
+            else:
+                continue
+            if isinstance(target, ast.Name) and isinstance(value, ast.Constant):
+                values[target.id] = value.value
+        revision, parent = values.get("revision"), values.get("down_revision")
+        if not isinstance(revision, str) or not (parent is None or isinstance(parent, str)):
+            return None
+        parents[revision] = parent
+    heads = set(parents) - set(parents.values())
+    return heads.pop() if len(heads) == 1 and len(parents) > 0 else None
 
 
 def is_known(revision: str) -> bool:
@@ -42,7 +81,14 @@ def is_known(revision: str) -> bool:
 
 
 def current_revision(connection: Connection) -> str | None:
-    return MigrationContext.configure(connection).get_current_revision()
+    """The database's schema revision, None before the first migration: what alembic's
+    MigrationContext.get_current_revision reads, read here without importing alembic."""
+    if not inspect(connection).has_table(VERSION_TABLE):
+        return None
+    found = list(connection.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).scalars())
+    if len(found) > 1:
+        raise DatabaseProblem(ProblemKind.OTHER, f"several schema revisions stored: {', '.join(found)}")
+    return found[0] if found else None
 
 
 # Alembic keeps the running migration's context in process-wide state: two databases migrated at
@@ -52,5 +98,7 @@ _MIGRATING = threading.Lock()
 
 
 def upgrade(connection: Connection, revision: str = "head") -> None:
+    from alembic import command
+
     with _MIGRATING:
         command.upgrade(config(connection), revision)

@@ -1,0 +1,73 @@
+"""Issue 9: what the start costs and how the app ends. Starting the app imports no export library
+(reportlab for the PDF, fhir.resources and pydantic for FHIR; they load when an export is made), and
+opening a database already at the newest schema imports no alembic: bench/process_figures.py measured
+them as a large part of the cold start. Quit ends the app without an error."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QEvent, Qt
+from PySide6.QtWidgets import QApplication, QWidget
+from pytestqt.qtbot import QtBot
+
+from monitor.services import locations
+from monitor.services.clinical import ClinicalService
+from monitor.ui import app as app_module
+from monitor.ui.main_window import MainWindow
+from monitor.ui.sign_in import SignInDialog
+from tests.ui.test_main_window import when_dialog_opens
+
+PASSWORD = "first admin passphrase"
+NOT_AT_START = ("reportlab", "fhir", "fhir_core", "pydantic", "alembic", "mako")
+
+
+def test_starting_the_app_imports_no_export_library_nor_alembic(db_path: Path) -> None:
+    locations.connect(path=db_path).db.dispose()  # a database at the newest schema
+    # A fresh interpreter: this test process has imported everything already.
+    code = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "import monitor.cli.main, monitor.ui.app, monitor.ui.main_window, monitor.ui.sign_in\n"
+        "from monitor.services import locations\n"
+        f"locations.connect(path=Path({str(db_path)!r})).db.dispose()\n"
+        f"print(sorted(m for m in {NOT_AT_START!r} if m in sys.modules))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
+    assert done.stdout.strip() == "[]"
+
+
+def test_quit_ends_the_app_without_an_error(
+    qtbot: QtBot, db_path: Path, service: ClinicalService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    service.create_first_administrator("admin", "Ada Admin", PASSWORD)
+    closed: list[bool] = []
+
+    def quit_at_exec(*_args: object) -> int:
+        # Instead of the event loop: the user quits (Ctrl+Q closes the window, which deletes itself).
+        for widget in QApplication.topLevelWidgets():
+            if isinstance(widget, MainWindow) and widget.isVisible():
+                closed.append(widget.close())
+        QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+        return 0
+
+    def sign_in(dialog: QWidget) -> None:
+        assert isinstance(dialog, SignInDialog)
+        qtbot.keyClicks(dialog.form.password, PASSWORD)
+        qtbot.keyClick(dialog.form.password, Qt.Key.Key_Return)
+
+    monkeypatch.setattr(QApplication, "exec", quit_at_exec)
+    when_dialog_opens(sign_in)
+    assert app_module.run_gui(path=db_path, url=None, user="admin") == 0
+    assert closed == [True]
