@@ -138,3 +138,29 @@ def test_the_saved_theme_is_shown_from_the_first_dialog_on(
     finally:
         theme.apply_theme(theme.SYSTEM)
     assert seen == [theme.DARK]
+
+
+def test_a_damaged_database_is_refused_before_anything_opens_it(
+    qtbot: QtBot,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    windows_at_exec: list[tuple[str, bool]],
+) -> None:
+    """The start-up integrity check runs beside the loading of the windows' code: its answer still
+    comes before the database is opened, and a damaged file is left exactly as it was."""
+    from tests.services.test_backups import corrupt_index
+
+    ward = tmp_path / "ward.sqlite"
+    service = locations.connect(path=ward)
+    service.create_first_administrator("admin", "Ada Admin", PASSWORD)
+    service.db.dispose()
+    corrupt_index(ward)  # only the full integrity check notices this one
+    before = ward.read_bytes()
+    shown: list[str] = []
+    monkeypatch.setattr(
+        app_module.QMessageBox, "critical", lambda _parent, _title, text: shown.append(text)
+    )
+    assert app_module.run_gui(path=ward, url=None, user=None) == 2
+    assert len(shown) == 1 and f"The database file {ward} is damaged" in shown[0]
+    assert windows_at_exec == []
+    assert ward.read_bytes() == before
