@@ -118,7 +118,7 @@ def test_entered_in_error_stays_visible_marked_with_its_reason(
     rows = table_text(view.table)
     assert rows[0][1] == "8"
     assert rows[0][3] == "ENTERED IN ERROR: Charted on the wrong patient"
-    assert view.model.item(0, 1).font().strikeOut()
+    assert view.model.index(0, 1).data(Qt.ItemDataRole.FontRole).strikeOut()
     # the ward list now shows the latest valid COWS, 2
     assert table_text(window.episodes.table)[1][3] == "2"
     assert len(service.assessments(ward["alex"])) == 2  # nothing deleted

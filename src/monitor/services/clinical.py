@@ -417,17 +417,23 @@ class ClinicalService(
                 substances=tuple(_substance_view(u) for u in episode.substances),
             )
 
-    def assessments(self, episode_id: int, *, include_entered_in_error: bool = True) -> list[AssessmentView]:
-        """The current version of each assessment of the episode, oldest first."""
+    def assessments(
+        self, episode_id: int, *, include_entered_in_error: bool = True, with_items: bool = True
+    ) -> list[AssessmentView]:
+        """The current version of each assessment of the episode, oldest first.
+
+        with_items=False leaves each view's items empty (a list of totals, e.g. the assessments table,
+        does not read the 11 item rows of each assessment). Plain columns, not ORM objects, and the
+        related rows by episode (indexed), not by a list of thousands of ids: a long stay has 20,000."""
         with self.db.read() as session:
             successor = aliased(Assessment)
-            rows = session.scalars(
-                select(Assessment)
+            rows = session.execute(
+                select(*Assessment.__table__.columns)
                 .where(Assessment.episode_id == episode_id)
                 .where(~select(successor.id).where(successor.replaces_id == Assessment.id).exists())
                 .order_by(Assessment.taken_at, Assessment.id)
             ).all()
-            views = self._assessment_views(session, rows)
+            views = self._assessment_views(session, rows, episode_id=episode_id, with_items=with_items)
         if not include_entered_in_error:
             views = [v for v in views if not v.entered_in_error]
         return views
@@ -579,31 +585,56 @@ class ClinicalService(
         ).all()
         return {row.episode_id: row for row in rows}
 
-    def _assessment_views(self, session: Session, rows: Sequence[Assessment]) -> list[AssessmentView]:
+    def _assessment_views(
+        self,
+        session: Session,
+        rows: Sequence[Any],
+        *,
+        episode_id: int | None = None,
+        with_items: bool = True,
+    ) -> list[AssessmentView]:
+        """rows: Assessment objects or rows of its columns. episode_id: every row is of that episode
+        (related rows are then read by episode through its index, not by a list of ids)."""
         if not rows:
             return []
         ids = [r.id for r in rows]
         items: dict[int, dict[str, int]] = {i: {} for i in ids}
-        for item in session.scalars(select(AssessmentItem).where(AssessmentItem.assessment_id.in_(ids))):
-            items[item.assessment_id][item.item_key] = item.value
-        voids = {
-            v.assessment_id: v
-            for v in session.scalars(select(AssessmentVoid).where(AssessmentVoid.assessment_id.in_(ids)))
-        }
-        successors: dict[int | None, int] = {
-            old: new
-            for old, new in session.execute(
-                select(Assessment.replaces_id, Assessment.id).where(Assessment.replaces_id.in_(ids))
+        item_columns = select(AssessmentItem.assessment_id, AssessmentItem.item_key, AssessmentItem.value)
+        if episode_id is not None:
+            of_episode = Assessment.episode_id == episode_id
+            item_rows = item_columns.join(Assessment, Assessment.id == AssessmentItem.assessment_id).where(
+                of_episode
             )
-        }
+            void_rows = (
+                select(AssessmentVoid)
+                .join(Assessment, Assessment.id == AssessmentVoid.assessment_id)
+                .where(of_episode)
+            )
+            successor_rows = select(Assessment.replaces_id, Assessment.id).where(
+                of_episode, Assessment.replaces_id.is_not(None)
+            )
+        else:
+            item_rows = item_columns.where(AssessmentItem.assessment_id.in_(ids))
+            void_rows = select(AssessmentVoid).where(AssessmentVoid.assessment_id.in_(ids))
+            successor_rows = select(Assessment.replaces_id, Assessment.id).where(
+                Assessment.replaces_id.in_(ids)
+            )
+        if with_items:
+            for assessment_id, key, value in session.execute(item_rows):
+                if assessment_id in items:
+                    items[assessment_id][key] = value
+        voids = {v.assessment_id: v for v in session.scalars(void_rows)}
+        successors: dict[int | None, int] = {old: new for old, new in session.execute(successor_rows)}
         user_ids = [r.recorded_by_id for r in rows] + [v.voided_by_id for v in voids.values()]
         users = {u.id: u for u in session.scalars(select(User).where(User.id.in_(set(user_ids))))}
         signed = list(
             session.scalars(select(SignOff).where(SignOff.episode_id.in_({r.episode_id for r in rows})))
         )
 
-        def changed_after_sign_off(row: Assessment, void: AssessmentVoid | None) -> bool:
+        def changed_after_sign_off(row: Any, void: AssessmentVoid | None) -> bool:
             """Amended or voided after a physician signed off the period it belongs to."""
+            if row.version == 1 and void is None:
+                return False  # neither amended nor voided: nothing changed (most rows)
             return any(
                 s.episode_id == row.episode_id
                 and s.period_start <= row.taken_at <= s.period_end
@@ -615,8 +646,11 @@ class ClinicalService(
             )
 
         views = []
+        bands: dict[tuple[str, int], scales.Band] = {}
         for row in rows:
-            band = scales.SCALES[row.scale].band_for(row.total)
+            band = bands.get((row.scale, row.total))
+            if band is None:
+                band = bands[(row.scale, row.total)] = scales.SCALES[row.scale].band_for(row.total)
             void = voids.get(row.id)
             author = users[row.recorded_by_id]
             views.append(

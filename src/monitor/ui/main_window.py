@@ -6,7 +6,16 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from functools import partial
 
-from PySide6.QtCore import QModelIndex, QSignalBlocker, QSortFilterProxyModel, Qt, QTimer, Signal
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    QSignalBlocker,
+    QSortFilterProxyModel,
+    Qt,
+    QTimer,
+    Signal,
+)
 from PySide6.QtGui import (
     QAction,
     QActionGroup,
@@ -189,6 +198,71 @@ def _struck(row: list[QStandardItem]) -> None:
         item.setForeground(QBrush(tone_colour("muted")))
 
 
+class AssessmentTableModel(QAbstractTableModel):
+    """The assessments tab: one row per current assessment, newest first (what the nurse looks for).
+
+    A cell is formatted when Qt asks for it, so only the rows on screen ever are: a long stay has
+    20,000 assessments, and one QStandardItem per cell (120,000 of them) took about a second to build on
+    every opening. An entered-in-error row is struck through and greyed, with the word in its status."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.rows: list[AssessmentView] = []  # newest first
+
+    def set_rows(self, assessments: Sequence[AssessmentView]) -> None:
+        """assessments oldest first, as the service returns them."""
+        self.beginResetModel()
+        self.rows = list(reversed(assessments))
+        self.endResetModel()
+
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(ASSESSMENT_COLUMNS)
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> object:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return self.tr(ASSESSMENT_COLUMNS[section])
+        return None
+
+    def data(
+        self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> object:
+        if not index.isValid():
+            return None
+        view = self.rows[index.row()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._text(view, index.column())
+        if role == ID_ROLE:
+            return view.id
+        if view.entered_in_error:
+            if role == Qt.ItemDataRole.FontRole:
+                font = QFont()
+                font.setStrikeOut(True)
+                return font
+            if role == Qt.ItemDataRole.ForegroundRole:
+                return QBrush(tone_colour("muted"))
+        return None
+
+    def _text(self, view: AssessmentView, column: int) -> str:
+        if column == 0:
+            return local(view.taken_at)
+        if column == 1:
+            return str(view.total)
+        if column == 2:
+            return view.band_label
+        if column == 3:
+            if view.entered_in_error:
+                return self.tr("ENTERED IN ERROR: {0}").format(view.void_reason)
+            return view.status
+        if column == 4:
+            return view.recorded_by
+        return view.note
+
+
 def _number(value: float | None) -> str:
     return "" if value is None else f"{value:g}"
 
@@ -215,9 +289,10 @@ class EpisodeView(QWidget):
         self.tabs = QTabWidget()
         self.tabs.setAccessibleName("Records")
         # Assessments (current versions; history one click away)
-        self.model = QStandardItemModel(0, len(ASSESSMENT_COLUMNS))
-        self.model.setHorizontalHeaderLabels([self.tr(c) for c in ASSESSMENT_COLUMNS])
+        self.model = AssessmentTableModel(self)
         self.table = _readonly_table("Assessments")
+        # Column widths from the rows on screen, not from a sample of a thousand rows of a long stay.
+        self.table.horizontalHeader().setResizeContentsPrecision(0)
         self.table.setModel(self.model)
         self.tabs.addTab(self.table, self.tr("A&ssessments"))
         self.dose_model = QStandardItemModel(0, len(DOSE_COLUMNS))
@@ -277,7 +352,7 @@ class EpisodeView(QWidget):
         self.rows = assessments
         self.dose_rows = list(doses)
         self.vitals_rows = list(vitals)
-        self.model.removeRows(0, self.model.rowCount())
+        self.model.set_rows(assessments if episode is not None else [])
         self.dose_model.removeRows(0, self.dose_model.rowCount())
         self.vitals_model.removeRows(0, self.vitals_model.rowCount())
         if episode is None:
@@ -312,7 +387,6 @@ class EpisodeView(QWidget):
         self.substances.setText(
             self.tr("Substances: ") + (" · ".join(parts) if parts else self.tr("none recorded"))
         )
-        self._fill_assessments(assessments)
         self._fill_doses(self.dose_rows)
         self._fill_vitals(self.vitals_rows)
         for table, model in (
@@ -323,24 +397,6 @@ class EpisodeView(QWidget):
             if model.rowCount():
                 table.setCurrentIndex(model.index(0, 0))
         self._update_buttons()
-
-    def _fill_assessments(self, assessments: list[AssessmentView]) -> None:
-        for view in reversed(assessments):  # newest first: what the nurse looks for
-            cells = [
-                local(view.taken_at),
-                str(view.total),
-                view.band_label,
-                view.status,
-                view.recorded_by,
-                view.note,
-            ]
-            row = [QStandardItem(text) for text in cells]
-            for item in row:
-                item.setData(view.id, ID_ROLE)
-            if view.entered_in_error:
-                _struck(row)
-                row[3].setText(self.tr("ENTERED IN ERROR: {0}").format(view.void_reason))
-            self.model.appendRow(row)
 
     def _fill_doses(self, doses: list[DoseView]) -> None:
         roles = {"antagonist": self.tr("Antagonist"), "agonist": self.tr("Opioid agonist")}
@@ -412,8 +468,8 @@ class EpisodeView(QWidget):
         return int(value) if value is not None else None
 
     def selected_assessment(self) -> AssessmentView | None:
-        wanted = self._selected_id(self.table)
-        return next((v for v in self.rows if v.id == wanted), None)
+        index = self.table.currentIndex()
+        return self.model.rows[index.row()] if index.isValid() else None
 
     def selected_dose(self) -> DoseView | None:
         wanted = self._selected_id(self.dose_table)
@@ -933,7 +989,9 @@ class MainWindow(QMainWindow):
     def open_from_overview(self, episode_id: int) -> None:
         """From the ward board or the review queue to the bedside view of that episode."""
         self.views.setCurrentIndex(0)
-        self.episodes.select(episode_id)
+        # Selecting the row is not a second opening: the episode is loaded once, here.
+        with QSignalBlocker(self.episodes.table.selectionModel()):
+            self.episodes.select(episode_id)
         self.open_episode(episode_id)
 
     def check_alerts(self) -> None:
@@ -965,7 +1023,9 @@ class MainWindow(QMainWindow):
     def open_episode(self, episode_id: int) -> None:
         try:
             detail = self.service.episode(episode_id)
-            rows = self.service.assessments(episode_id)
+            # The table shows totals: the 11 item scores of each assessment are not read for it (the
+            # amend form reads its version's items when opened).
+            rows = self.service.assessments(episode_id, with_items=False)
             doses = self.service.doses(episode_id)
             vitals = self.service.vitals(episode_id)
             readiness = self.service.readiness(episode_id)
@@ -1017,7 +1077,8 @@ class MainWindow(QMainWindow):
         dialog = AdmitDialog(self.service, self.actor, self)
         if dialog.exec() and dialog.episode_id is not None:
             self.episodes.show_episodes(self.service.open_episodes())
-            self.episodes.select(dialog.episode_id)
+            with QSignalBlocker(self.episodes.table.selectionModel()):
+                self.episodes.select(dialog.episode_id)
             self.open_episode(dialog.episode_id)
             self.check_alerts()
 
@@ -1066,8 +1127,14 @@ class MainWindow(QMainWindow):
         if self.episode_view.current_tab() != TAB_ASSESSMENTS:
             return
         chosen = self.episode_view.selected_assessment()
-        if chosen is not None and not chosen.entered_in_error:
-            self._chart(episode, partial(CowsForm, amend=chosen))
+        if chosen is None or chosen.entered_in_error:
+            return
+        try:  # this very version (the form refuses it if it was amended meanwhile), with its items
+            version = next(v for v in self.service.assessment_history(chosen.id) if v.id == chosen.id)
+        except Exception as exc:
+            show_error(self, self.tr("Could not load the assessment"), exc)
+            return
+        self._chart(episode, partial(CowsForm, amend=version))
 
     def void_selected(self) -> None:
         """Mark the record selected on the current tab (COWS, dose or vital signs) entered in error."""

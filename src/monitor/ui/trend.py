@@ -254,9 +254,22 @@ class _AlertWindows(pg.GraphicsObject):  # type: ignore[misc]
         return self._shape
 
     def paint(self, painter: Any, *_args: object) -> None:
+        # Only the windows in view, clipped to it and filled in device pixels: Qt blends a translucent
+        # rectangle given in data coordinates through its general (scaled) path, all 63 windows of a
+        # long stay on every frame (about a third of a whole-stay repaint), most of them out of view.
+        view = self.viewRect()
+        if view is None:
+            return
+        transform = painter.transform()
+        rects = [transform.mapRect(r.intersected(view)) for r in self._rects if r.intersects(view)]
+        if not rects:
+            return
+        painter.save()
+        painter.resetTransform()
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(self._brush)
-        painter.drawRects(self._rects)
+        painter.drawRects(rects)
+        painter.restore()
 
     def hoverEvent(self, event: Any) -> None:
         if event.isExit():
@@ -1131,7 +1144,8 @@ class TrendView(QWidget):
             text = self._dose_text(mark)
             if label.toPlainText() != text:
                 label.setText(text, color=self._tone(_ROLE_STYLE.get(mark.role, _ROLE_STYLE["comfort"])[0]))
-            label.setAnchor(anchor)
+            if (label.anchor.x(), label.anchor.y()) != anchor:  # a new anchor re-lays the text out
+                label.setAnchor(anchor)
             label.setPos(self.to_view_x(mark.x), row + 1.5)
             label.setVisible(True)
             self._shown_labels.append((mark, label))

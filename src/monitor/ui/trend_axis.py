@@ -134,7 +134,10 @@ def local_ticks(start: float, stop: float, size_px: float, zone: tzinfo) -> list
     return levels
 
 
+@functools.lru_cache(maxsize=1024)
 def _format(value: float, spacing: float, zone: tzinfo) -> str:
+    """One tick label: a pure function of its arguments, so remembered (the same ticks are labelled
+    again on every repaint and pan, and a date label costs a zoneinfo conversion and a strftime)."""
     moment = datetime.fromtimestamp(value, zone)
     if spacing >= _MONTH_LEVEL:
         return moment.strftime("%b %Y")
