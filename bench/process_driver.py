@@ -155,7 +155,7 @@ def _app(db: str, nurse_opens: int | None) -> int:
         window.views.setCurrentWidget(window.ward_board)
         app.processEvents()
         steps["ward_board"] = round(_rss_mb(), 1)
-        window.views.setCurrentWidget(window.trend_view)
+        window.views.setCurrentWidget(window.trend_tab)
         app.processEvents()
         marks["trend_shown"] = time.monotonic()
         steps["trend"] = round(_rss_mb(), 1)

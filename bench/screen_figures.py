@@ -125,7 +125,7 @@ def measure(ctx: BenchContext) -> dict[str, Figure]:
         window.ward_board.table.doubleClicked.emit(_board_row(window, long_stay))
         _settle(app)
         table_done = time.perf_counter()
-        window.views.setCurrentWidget(window.trend_view)  # Ctrl+4
+        window.views.setCurrentWidget(window.trend_tab)  # Ctrl+4
         _settle(app)
         halves["table_ms"].append((table_done - started) * 1000)
         halves["trend_ms"].append((time.perf_counter() - table_done) * 1000)

@@ -55,6 +55,25 @@ def test_a_dose_given_at_another_workstation_shows_within_2_seconds(
     assert window.episode_view.dose_model.index(0, 1).data() == "Clonidine 0.1 mg PO"
 
 
+def test_a_write_made_while_the_ward_board_is_shown_is_at_the_bedside_on_return(
+    window: MainWindow,
+    qtbot: QtBot,
+    other_workstation: ClinicalService,
+    episode: int,
+    clock: FakeClock,
+    physician: str,
+) -> None:
+    """The bedside episode is reloaded when the bedside is looked at, not behind the ward board on
+    every change (a long stay's reload takes a second of the GUI thread)."""
+    window.views.setCurrentWidget(window.ward_board)
+    other_workstation.record_dose(physician, episode, DoseInput("clonidine", "oral", 0.1, clock.now()))
+    window.refresh_if_changed()
+    assert window.ward_board.model.rowCount() == 1  # the board itself is reloaded at once
+    window.views.setCurrentIndex(0)  # Ctrl+1: back at the bedside
+    assert window.episode_view.dose_model.rowCount() == 1
+    assert window.episode_view.dose_model.index(0, 1).data() == "Clonidine 0.1 mg PO"
+
+
 def test_no_reload_under_an_open_dialog_or_the_lock(
     window: MainWindow,
     qtbot: QtBot,

@@ -263,8 +263,10 @@ def test_trend_view_shows_the_episode_open_at_the_bedside(
     window: MainWindow, qtbot: QtBot, ward: dict[str, int], service: ClinicalService
 ) -> None:
     window.episodes.select(ward["alex"])
+    assert window._trend is None  # not built at start (a fifth of a second of every start)
     window.actions_by_name["Trend"].trigger()  # Ctrl+4
-    assert window.views.currentWidget() is window.trend_view
+    assert window.views.currentWidget() is window.trend_tab
+    assert window.trend_view.isVisible() and window.trend_view.episode_id == ward["alex"]
     xs, ys = window.trend_view.cows_points()
     expected = service.assessments(ward["alex"])
     assert list(ys) == [a.total for a in expected] == [2, 8]

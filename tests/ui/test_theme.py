@@ -161,7 +161,7 @@ def test_choosing_dark_in_the_view_menu_redraws_the_ward_and_is_remembered(
     window.show()
     window.episodes.select(episode)
     window.open_episode(episode)
-    window.views.setCurrentWidget(window.trend_view)
+    window.views.setCurrentWidget(window.trend_tab)
     qtbot.waitUntil(lambda: len(window.trend_view.cows_points()[0]) == 1)
     assert theme.contrast_ratio(_error_row_colour(window), QColor("#ffffff")) >= AA_TEXT
     assert window.theme_actions[theme.SYSTEM].isChecked()
@@ -173,7 +173,7 @@ def test_choosing_dark_in_the_view_menu_redraws_the_ward_and_is_remembered(
     base = QApplication.palette().color(QPalette.ColorRole.Base)
     assert theme.contrast_ratio(_error_row_colour(window), base) >= AA_TEXT
     # The trend view was built again in the dark theme, on the same episode, still in view.
-    assert window.views.currentWidget() is window.trend_view
+    assert window.views.currentWidget() is window.trend_tab
     assert window.trend_view.graphics.backgroundBrush().color().lightness() < 128
     _xs, ys = window.trend_view.cows_points()
     assert list(ys) == [3]  # the voided COWS is not on the line; the current one (1 + 2) is

@@ -524,6 +524,7 @@ class MainWindow(QMainWindow):
         self.notice: QMessageBox | None = None
         # The database's change counter when the ward was last loaded (refresh_if_changed).
         self._seen_version: int | None = None
+        self._bedside_stale = False  # another workstation wrote while the bedside was not on screen
         self.setWindowTitle(self.tr("Withdrawal monitor"))
         self.episodes = EpisodeList()
         self.episode_view = EpisodeView()
@@ -548,8 +549,14 @@ class MainWindow(QMainWindow):
         self.views.addTab(splitter, self.tr("&Bedside"))
         self.views.addTab(self.ward_board, self.tr("&Ward board"))
         self.views.addTab(self.review_panel, self.tr("Re&view queue"))
-        self.trend_view = TrendView(service)
-        self.views.addTab(self.trend_view, self.tr("&Trend"))
+        # The trend view (eight pyqtgraph plots, a fifth of a second to build) is built the first time
+        # it is looked at, not at every start: its tab holds a page it is put into then.
+        self._trend: TrendView | None = None
+        self.trend_tab = QWidget()
+        self.trend_tab.setAccessibleName("Trend")
+        trend_layout = QVBoxLayout(self.trend_tab)
+        trend_layout.setContentsMargins(0, 0, 0, 0)
+        self.views.addTab(self.trend_tab, self.tr("&Trend"))
         central_layout.addWidget(self.views, 1)
         # The ward and the lock screen share the window: locking swaps one for the other.
         self.lock_screen = LockScreen(service, hint=sign_in_hint)
@@ -931,8 +938,11 @@ class MainWindow(QMainWindow):
         try:
             self.episodes.show_episodes(self.service.open_episodes())
             current = self.episode_view.episode
-            if current is not None:
+            if current is not None and self.views.currentIndex() == 0:
                 self.open_episode(current.id)
+            else:
+                # Not on screen: reloaded when the bedside is shown again (a long stay takes a second).
+                self._bedside_stale = current is not None
         except Exception as exc:
             show_error(self, self.tr("Could not load the ward"), exc)
         self.show_alerts()
@@ -961,28 +971,36 @@ class MainWindow(QMainWindow):
             # Shown now, just not remembered: say so, nothing else is at stake.
             show_error(self, self.tr("The theme is not saved for the next start"), exc)
 
+    @property
+    def trend_view(self) -> TrendView:
+        """The trend view, built on first use."""
+        if self._trend is None:
+            self._trend = TrendView(self.service)
+            layout = self.trend_tab.layout()
+            assert layout is not None
+            layout.addWidget(self._trend)
+            self._trend.setVisible(self.trend_tab.isVisible())  # added to a page already on screen
+        return self._trend
+
     def _theme_changed(self, _scheme: str) -> None:
         """Tables take the new tones when reloaded; the trend charts draw with colours fixed when they are
-        built, so the trend view is built again in the new theme (on the same episode)."""
-        old = self.trend_view
-        index = self.views.indexOf(old)
-        showing = self.views.currentIndex() == index
-        self.trend_view = TrendView(self.service)
-        self.views.removeTab(index)
-        self.views.insertTab(index, self.trend_view, self.tr("&Trend"))
-        if showing:
-            self.views.setCurrentIndex(index)
-        old.deleteLater()
+        built, so the trend view is built again in the new theme (when next looked at)."""
+        if self._trend is not None:
+            self._trend.hide()
+            self._trend.deleteLater()
+            self._trend = None
         self.refresh()
 
     def _refresh_overview(self) -> None:
         """Reload the ward board or review queue when it is the view on screen (the others on demand)."""
         current = self.views.currentWidget()
-        if current is self.ward_board:
+        if current is self.splitter and self._bedside_stale and self.episode_view.episode is not None:
+            self.open_episode(self.episode_view.episode.id)
+        elif current is self.ward_board:
             self.ward_board.refresh()
         elif current is self.review_panel:
             self.review_panel.refresh()
-        elif current is self.trend_view and self.episode_view.episode is not None:
+        elif current is self.trend_tab and self.episode_view.episode is not None:
             # The trend of the episode open at the bedside; drawn only when looked at (it is the heavy view).
             self.trend_view.show_episode(self.episode_view.episode.id)
 
@@ -1018,9 +1036,13 @@ class MainWindow(QMainWindow):
         self.alert_bar.show_alerts(alerts)
         self.lock_screen.show_alerts(alerts)
         if not self.is_locked():
-            self.alert_panel.reload()
+            if self.alert_panel.show_inactive.isChecked():
+                self.alert_panel.reload()  # acknowledged and resolved ones too: a query of its own
+            else:
+                self.alert_panel.show_alerts(alerts)  # the same list the bar shows, not read twice
 
     def open_episode(self, episode_id: int) -> None:
+        self._bedside_stale = False
         try:
             detail = self.service.episode(episode_id)
             # The table shows totals: the 11 item scores of each assessment are not read for it (the

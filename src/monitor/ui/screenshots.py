@@ -93,7 +93,7 @@ def take(folder: Path, theme_choice: str = theme.LIGHT) -> list[Path]:
             written.append(_save(window, folder, "ward-board.png"))
             window.views.setCurrentWidget(window.review_panel)
             written.append(_save(window, folder, "review-queue.png"))
-            window.views.setCurrentWidget(window.trend_view)
+            window.views.setCurrentWidget(window.trend_tab)
             window.resize(1366, 1000)  # the trend's stacked plots want height; a tall screen shows them all
             written.append(_save(window, folder, "trend-view.png"))
             heat_map = ImageExporter(window.trend_view.items_plot)
