@@ -459,7 +459,7 @@ def test_migration_0004_keeps_the_rows_of_a_0003_database(tmp_path: Path, clock:
 
     db = open_database(path=path)
     try:
-        assert db.schema_revision == migrations.head_revision() == "0005"
+        assert db.schema_revision == migrations.head_revision() == "0006"
         assert any((path.parent / "backups").iterdir())
         lee = user_row(db, "rn.lee")
         assert (lee.id, lee.display_name, lee.role, lee.active) == (1, "Robin Lee", "nurse", True)

@@ -33,8 +33,10 @@ __all__ = [
     "Finding",
     "Priority",
     "evaluate",
+    "evaluate_with_next_change",
     "format_duration",
     "is_antagonist",
+    "next_change_at",
     "preview_dose",
 ]
 
@@ -150,18 +152,21 @@ def is_antagonist(dose: DoseRecord) -> bool:
 
 @dataclass(frozen=True)
 class _Context:
+    """What every rule reads. No `now`: a rule sees the timeline as it stood at some moment (the caller
+    cuts it with Timeline.as_of) and returns every finding that timeline implies, also those raised
+    later (an overdue slot still ahead); the caller keeps those raised by its `now` (_ordered). So time
+    changes the findings only through the cut and that filter: what next_change_at relies on."""
+
     timeline: Timeline
     protocol: Protocol
-    now: datetime
     zone: tzinfo
     antagonists: tuple[DoseRecord, ...]
 
     @classmethod
-    def build(cls, timeline: Timeline, protocol: Protocol, now: datetime) -> _Context:
+    def build(cls, timeline: Timeline, protocol: Protocol) -> _Context:
         return cls(
             timeline,
             protocol,
-            now,
             _zone(timeline.tz_name),
             tuple(d for d in timeline.doses if is_antagonist(d)),
         )
@@ -421,9 +426,7 @@ def _reassessment_overdue(ctx: _Context) -> list[Finding]:
             slot = dose.given_at + offset
             if discharged is not None and slot > discharged:
                 continue  # slots after a discharge are not due
-            raised_at = slot + tolerance
-            if ctx.now < raised_at:
-                continue
+            raised_at = slot + tolerance  # the caller keeps it once raised_at <= now
             # Any assessment within the tolerance either side of the slot (a bisection, not a scan: a
             # long stay has tens of thousands of assessments and an antagonist dose every few days).
             first = bisect.bisect_left(times, slot - tolerance)
@@ -469,9 +472,7 @@ def _routine_assessment_overdue(ctx: _Context) -> list[Finding]:
     findings: list[Finding] = []
     for position, (part, anchor_at, anchor) in enumerate(anchors):
         due = anchor_at + p.routine_interval
-        raised_at = due + p.routine_grace
-        if raised_at > ctx.now:
-            continue
+        raised_at = due + p.routine_grace  # the caller keeps it once raised_at <= now
         if tl.discharged_at is not None and tl.discharged_at <= raised_at:
             continue  # the episode was closed before the alert would be raised
         following = anchors[position + 1][2] if position + 1 < len(anchors) else None
@@ -729,17 +730,78 @@ def _ordered(findings: list[Finding], now: datetime) -> list[Finding]:
     return kept
 
 
+def _implied(cut: Timeline, protocol: Protocol) -> list[Finding]:
+    """Every finding a timeline (already cut at some moment) implies, with its raised_at, unfiltered:
+    also those raised after the cut (an overdue time still ahead)."""
+    ctx = _Context.build(cut, protocol)
+    findings: list[Finding] = []
+    for rule in RULES:
+        findings.extend(_RULE_FUNCTIONS[rule](ctx))
+    return findings
+
+
 def evaluate(timeline: Timeline, protocol: Protocol, now: datetime) -> list[Finding]:
     """Every finding on the timeline as it stood at `now` (records after now are ignored).
 
     Pure and deterministic. Sorted by priority (high first), then raised_at (newest first), then key.
     """
     _require_aware(now)
-    ctx = _Context.build(timeline.as_of(now), protocol, now)
-    findings: list[Finding] = []
-    for rule in RULES:
-        findings.extend(_RULE_FUNCTIONS[rule](ctx))
-    return _ordered(findings, now)
+    return _ordered(_implied(timeline.as_of(now), protocol), now)
+
+
+def _record_times_after(timeline: Timeline, now: datetime) -> list[datetime]:
+    """The clinical times after now at which Timeline.as_of lets a record in (records may be timed a
+    few minutes ahead; a discharge too), sorted, without duplicates."""
+    moments = {a.taken_at for a in timeline.assessments}
+    moments.update(d.given_at for d in timeline.doses)
+    moments.update(v.taken_at for v in timeline.vitals)
+    moments.update(u.last_use_at for u in timeline.substances if u.last_use_at is not None)
+    if timeline.discharged_at is not None:
+        moments.add(timeline.discharged_at)
+    return sorted(m for m in moments if m > now)
+
+
+def evaluate_with_next_change(
+    timeline: Timeline, protocol: Protocol, now: datetime
+) -> tuple[list[Finding], datetime | None]:
+    """evaluate(timeline, protocol, now), and next_change_at(timeline, protocol, now), in one pass over
+    the rules (the services store both in the transaction of every write)."""
+    _require_aware(now)
+    implied = _implied(timeline.as_of(now), protocol)
+    current = _ordered(implied, now)
+    # evaluate(t) is a function of timeline.as_of(t) and of the filter raised_at <= t only (the rules
+    # read no clock: _Context has none), and both change only at given moments, so evaluate is constant
+    # from one of these moments to the next: a finding's raised_at (the filter lets it in) and a
+    # record's clinical time (the cut lets it in). Walk them in order until the result differs.
+    records = _record_times_after(timeline, now)
+    at = now
+    while True:
+        pending = min((f.raised_at for f in implied if f.raised_at > at), default=None)
+        record = next((r for r in records if r > at), None)
+        if pending is not None and (record is None or pending < record):
+            # The cut stays as it is until then, and a finding not there before is let in.
+            return current, pending
+        if record is None:
+            return current, None  # nothing ahead: nothing can change without new data
+        # A record comes in (at the same moment as a finding, perhaps): it may change nothing (normal
+        # vital signs), or even keep that finding from being raised (the COWS that was due), so look.
+        implied = _implied(timeline.as_of(record), protocol)
+        if _ordered(implied, record) != current:
+            return current, record
+        at = record
+
+
+def next_change_at(timeline: Timeline, protocol: Protocol, now: datetime) -> datetime | None:
+    """The earliest moment after `now` at which evaluate(timeline, protocol, t) differs from
+    evaluate(timeline, protocol, now) with no new data; None when nothing can change any more.
+
+    For t from now up to (not including) that moment, evaluate gives the same findings (keys, messages,
+    evidence, raised_at, resolved_at). A change comes when an overdue time passes (a routine COWS due at
+    10:00 + 4 h with 30 min grace changes it at 14:30) or when a record timed after now (a clinical time
+    may be a few minutes ahead) comes into the past and changes what the rules say. Pure: the services
+    store it with each episode so the timer re-evaluates only the episodes whose moment has come.
+    """
+    return evaluate_with_next_change(timeline, protocol, now)[1]
 
 
 def preview_dose(timeline: Timeline, protocol: Protocol, dose: DoseRecord, now: datetime) -> list[Finding]:
@@ -752,7 +814,7 @@ def preview_dose(timeline: Timeline, protocol: Protocol, dose: DoseRecord, now: 
     if not is_antagonist(dose):
         return []
     at = max(now, dose.given_at)
-    ctx = _Context.build(timeline.as_of(now).with_dose(dose), protocol, at)
+    ctx = _Context.build(timeline.as_of(now).with_dose(dose), protocol)
     findings = [
         f for f in (_antagonist_too_soon_for(ctx, dose), _no_baseline_for(ctx, dose)) if f is not None
     ]

@@ -12,14 +12,14 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from monitor.domain import alert_state
 from monitor.domain import protocol as protocol_module
 from monitor.domain.alert_state import AlertEvent, AlertState, EventKind
 from monitor.domain.protocol import Protocol
-from monitor.domain.rules import RULE_TITLES, Finding, Priority, evaluate
+from monitor.domain.rules import RULE_TITLES, Finding, Priority, evaluate, evaluate_with_next_change
 from monitor.domain.timeline import Timeline
 from monitor.services.base import ServiceBase, clean, require_reason, usernames
 from monitor.services.errors import NotFound, ValidationError
@@ -31,7 +31,16 @@ from monitor.services.timeline_builder import (
 )
 from monitor.services.views import AlertView, SettingView
 from monitor.store import audit
-from monitor.store.models import Alert, AlertEventRow, Dose, Episode, Patient, ProtocolSetting, User
+from monitor.store.models import (
+    Alert,
+    AlertEventRow,
+    AlertSchedule,
+    Dose,
+    Episode,
+    Patient,
+    ProtocolSetting,
+    User,
+)
 
 # The rules a dose is checked against before it is saved (the nurse sees them and gives a reason).
 DOSE_WARNING_RULES = ("antagonist_too_soon", "no_baseline_assessment")
@@ -118,6 +127,11 @@ class AlertingMixin(ServiceBase):
     ) -> list[Alert]:
         """Evaluate one episode and bring its stored alerts in line, in the caller's transaction.
 
+        Also writes the episode's schedule (AlertSchedule): when its findings next change with no new
+        data, so that refresh_alerts evaluates it again then and not before. Every write that changes
+        what the rules read calls this in its own transaction, so the schedule is never behind the data,
+        whichever workstation wrote it.
+
         New findings are inserted once (the key is unique), known ones follow the data (peak, resolution),
         and stored alerts the data no longer supports are withdrawn (never deleted); a withdrawn alert the
         rules raise again is reinstated, shown anew. protocol_change: what changed in the protocol, when
@@ -125,7 +139,13 @@ class AlertingMixin(ServiceBase):
         """
         protocol = protocol or load_protocol(session)
         timeline = timeline or build_timeline(session, episode)
-        findings = {f.key: f for f in evaluate(timeline, protocol, now)}
+        evaluated, due_at = evaluate_with_next_change(timeline, protocol, now)
+        findings = {f.key: f for f in evaluated}
+        schedule = session.get(AlertSchedule, episode.id)
+        if schedule is None:
+            session.add(AlertSchedule(episode_id=episode.id, due_at=due_at, evaluated_at=now))
+        else:
+            schedule.due_at, schedule.evaluated_at = due_at, now
         stored = {a.key: a for a in session.scalars(select(Alert).where(Alert.episode_id == episode.id))}
         system: User | None = None
         for key, finding in findings.items():
@@ -234,6 +254,68 @@ class AlertingMixin(ServiceBase):
     ) -> None:
         """Write the escalation step (by the system account) the first time it is noticed."""
         events = _events_by_alert(session, [a.id for a in alerts if a.id is not None])
+        self._write_escalations(session, alerts, events, {episode.id: episode.patient_id}, protocol, now)
+
+    def _escalate_on_time(self, session: Session, protocol: Protocol, now: datetime, done: set[int]) -> None:
+        """Escalations that fall due with no new data, for the open episodes not evaluated on this tick
+        (`done`: their escalations are written by _sync_alerts), from the alert tables alone.
+
+        Only a high alert that has not escalated yet can escalate, and only if it was neither
+        acknowledged nor resolved within escalate_after of being shown (escalation falls due then, or
+        later when a snooze runs): those are told apart here from plain columns, and only the rest is
+        read with its events and given the same status as everywhere (_status)."""
+        escalated = select(AlertEventRow.id).where(
+            AlertEventRow.alert_id == Alert.id, AlertEventRow.kind == EventKind.ESCALATE.value
+        )
+        first_ack = (
+            select(func.min(AlertEventRow.at))
+            .where(AlertEventRow.alert_id == Alert.id, AlertEventRow.kind == EventKind.ACKNOWLEDGE.value)
+            .where(AlertEventRow.at >= Alert.first_seen_at, AlertEventRow.at >= Alert.raised_at)
+            .scalar_subquery()
+        )
+        rows = session.execute(
+            select(
+                Alert.id,
+                Alert.episode_id,
+                Episode.patient_id,
+                Alert.first_seen_at,
+                Alert.raised_at,
+                Alert.resolved_at,
+                Alert.withdrawn_at,
+                first_ack.label("first_ack"),
+            )
+            .join(Episode, Episode.id == Alert.episode_id)
+            .where(Episode.discharged_at.is_(None), Alert.priority == int(Priority.HIGH))
+            .where(~escalated.exists())
+        ).all()
+        patients: dict[int, int] = {}
+        for row in rows:
+            if row.episode_id in done:
+                continue
+            earliest = max(row.first_seen_at, row.raised_at) + protocol.escalate_after
+            if earliest > now:
+                continue  # not due yet
+            if row.first_ack is not None and row.first_ack <= min(now, earliest):
+                continue  # acknowledged before it could escalate: it never will
+            ends = [t for t in (row.resolved_at, row.withdrawn_at) if t is not None]
+            if ends and min(ends) <= earliest:
+                continue  # resolved before it could escalate: it never will
+            patients[row.id] = row.patient_id
+        if patients:
+            alerts = list(session.scalars(select(Alert).where(Alert.id.in_(patients))))
+            events = _events_by_alert(session, [a.id for a in alerts])
+            by_episode = {a.episode_id: patients[a.id] for a in alerts}
+            self._write_escalations(session, alerts, events, by_episode, protocol, now)
+
+    def _write_escalations(
+        self,
+        session: Session,
+        alerts: list[Alert],
+        events: dict[int, list[AlertEvent]],
+        patients: dict[int, int],
+        protocol: Protocol,
+        now: datetime,
+    ) -> None:
         system: User | None = None
         for alert in alerts:
             status = _status(alert, events.get(alert.id, []), protocol, now)
@@ -257,7 +339,7 @@ class AlertingMixin(ServiceBase):
                     action="alert.escalate",
                     entity="alert",
                     entity_id=alert.id,
-                    patient_id=episode.patient_id,
+                    patient_id=patients[alert.episode_id],
                     after={"escalated_at": status.escalated_at, "for": "physician"},
                     reason=f"high priority, not acknowledged within {protocol.escalate_after_minutes} min",
                 )
@@ -280,37 +362,95 @@ class AlertingMixin(ServiceBase):
         view = self._alert_view(session, alert.id, now)
         self._add_event(session, user, view, EventKind.ACKNOWLEDGE, now, dose.warning_reason, None)
 
-    def refresh_alerts(self) -> list[AlertView]:
-        """Re-evaluate every open episode now (the GUI's timer calls this so overdue alerts appear by
-        themselves) and return the unresolved alerts, highest priority and newest first."""
+    def refresh_alerts(self, *, full: bool = False) -> list[AlertView]:
+        """Bring every open episode's alerts up to now (the GUI's timer calls this every few seconds so
+        overdue alerts appear by themselves) and return the unresolved alerts, highest priority and
+        newest first.
+
+        Evaluates only the open episodes whose schedule says their findings can have changed since they
+        were last evaluated (due_at passed), those without a schedule yet (a database from before it,
+        schema 0005) and those evaluated at a time after now (a clock set back, or another workstation's
+        clock ahead): the others would give the same findings (monitor.domain.rules.next_change_at), so
+        their timelines are not even built. Escalation, which follows from time and from what people
+        did rather than from the rules, is checked on every tick for every open episode. full: evaluate
+        every open episode whatever the schedule says."""
         now = self.clock.now()
         with self.db.write() as session:
-            episodes = session.scalars(select(Episode).where(Episode.discharged_at.is_(None))).all()
             protocol = load_protocol(session)
-            # Every open episode's record in one query per record kind, not a round of queries each.
-            timelines = build_timelines(session, episodes)
-            for episode in episodes:
-                self._sync_alerts(session, episode, now, timeline=timelines[episode.id], protocol=protocol)
-        return self.alerts()
+            query = (
+                select(Episode)
+                .outerjoin(AlertSchedule, AlertSchedule.episode_id == Episode.id)
+                .where(Episode.discharged_at.is_(None))
+            )
+            if not full:
+                query = query.where(
+                    or_(
+                        AlertSchedule.episode_id.is_(None),
+                        AlertSchedule.due_at <= now,
+                        AlertSchedule.evaluated_at > now,
+                    )
+                )
+            episodes = session.scalars(query).all()
+            if episodes:
+                # Their records in one query per record kind, not a round of queries each; their
+                # schedule rows too (_sync_alerts rewrites them).
+                timelines = build_timelines(session, episodes)
+                ids = [e.id for e in episodes]
+                session.scalars(select(AlertSchedule).where(AlertSchedule.episode_id.in_(ids))).all()
+                for episode in episodes:
+                    self._sync_alerts(
+                        session, episode, now, timeline=timelines[episode.id], protocol=protocol
+                    )
+            self._escalate_on_time(session, protocol, now, {e.id for e in episodes})
+            # The list as of the same moment, in the same transaction (one protocol read, one begin).
+            return self._alert_list(session, protocol, now)
 
     # --- queries -----------------------------------------------------------------------------------
 
     def alerts(self, *, include_inactive: bool = False, episode_id: int | None = None) -> list[AlertView]:
         now = self.clock.now()
         with self.db.read() as session:
-            query = (
-                select(Alert, Episode, Patient)
-                .join(Episode, Episode.id == Alert.episode_id)
-                .join(Patient, Patient.id == Episode.patient_id)
+            return self._alert_list(
+                session, load_protocol(session), now, include_inactive=include_inactive, episode_id=episode_id
             )
-            if episode_id is not None:
-                query = query.where(Alert.episode_id == episode_id)
-            else:
-                query = query.where(Episode.discharged_at.is_(None))
-            rows = session.execute(query).all()
-            protocol = load_protocol(session)
-            events = _events_by_alert(session, [a.id for a, _, _ in rows])
-            views = [_view(a, e, p, events.get(a.id, []), protocol, now) for a, e, p in rows]
+
+    def _alert_list(
+        self,
+        session: Session,
+        protocol: Protocol,
+        now: datetime,
+        *,
+        include_inactive: bool = False,
+        episode_id: int | None = None,
+    ) -> list[AlertView]:
+        query = (
+            select(Alert, Episode, Patient)
+            .join(Episode, Episode.id == Alert.episode_id)
+            .join(Patient, Patient.id == Episode.patient_id)
+        )
+        if episode_id is not None:
+            query = query.where(Alert.episode_id == episode_id)
+        else:
+            query = query.where(Episode.discharged_at.is_(None))
+        if not include_inactive:
+            # Leave out in SQL what the state filter below drops for certain (alert_state.alert_status:
+            # resolved or withdrawn by now; else acknowledged since it was last shown), so that the
+            # list of a ward with weeks of acknowledged alerts reads only the few that are live.
+            acknowledged = select(AlertEventRow.id).where(
+                AlertEventRow.alert_id == Alert.id,
+                AlertEventRow.kind == EventKind.ACKNOWLEDGE.value,
+                AlertEventRow.at >= Alert.first_seen_at,
+                AlertEventRow.at >= Alert.raised_at,
+                AlertEventRow.at <= now,
+            )
+            query = query.where(
+                or_(Alert.resolved_at.is_(None), Alert.resolved_at > now),
+                or_(Alert.withdrawn_at.is_(None), Alert.withdrawn_at > now),
+                ~acknowledged.exists(),
+            )
+        rows = session.execute(query).all()
+        events = _events_by_alert(session, [a.id for a, _, _ in rows])
+        views = [_view(a, e, p, events.get(a.id, []), protocol, now) for a, e, p in rows]
         if not include_inactive:
             views = [v for v in views if v.state not in ("acknowledged", "resolved")]
         return sort_alerts(views)

@@ -346,6 +346,22 @@ class Alert(Base):
     updated_at: Mapped[datetime]
 
 
+class AlertSchedule(Base):
+    """When an episode's alerts must next be evaluated (issue 9): not clinical data, and mutable.
+
+    due_at is the moment the rules' findings change with no new data (monitor.domain.rules
+    .next_change_at), written in the transaction of every write that re-evaluates the episode; NULL when
+    nothing can change without new data. evaluated_at: when that evaluation ran. An open episode
+    without a row (a database migrated from 0005) is evaluated on the next tick, which writes one.
+    """
+
+    __tablename__ = "alert_schedule"
+
+    episode_id: Mapped[int] = mapped_column(ForeignKey("episodes.id"), primary_key=True)
+    due_at: Mapped[datetime | None]
+    evaluated_at: Mapped[datetime]
+
+
 class AlertEventRow(Base):
     """Acknowledge, snooze, escalate, silence: append-only, each with who, when and why."""
 
