@@ -60,6 +60,9 @@ def corrupt(path: Path, table: str = "assessments") -> None:
     cell pointers are not, so this damage is always found.
     """
     with sqlite3.connect(path) as connection:
+        # The app's open connections keep the newest pages in the WAL: fold them into the file first,
+        # so the damaged page is the one SQLite reads.
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
         root = connection.execute("SELECT rootpage FROM sqlite_master WHERE name = ?", (table,)).fetchone()[0]
         page_size = connection.execute("PRAGMA page_size").fetchone()[0]
     with path.open("r+b") as handle:
@@ -71,6 +74,7 @@ def corrupt_index(path: Path, index: str = "sqlite_autoindex_users_1") -> None:
     """Flip one bit at the end of an index's page (in its first entry's row id): every page still reads,
     but the index no longer matches its table, which only the full integrity check compares."""
     with sqlite3.connect(path) as connection:
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()  # as in corrupt()
         root = connection.execute("SELECT rootpage FROM sqlite_master WHERE name = ?", (index,)).fetchone()[0]
         page_size = connection.execute("PRAGMA page_size").fetchone()[0]
     with path.open("r+b") as handle:
@@ -446,6 +450,7 @@ def test_restore_refuses_what_is_not_a_good_backup_of_ours_and_changes_nothing(
 ) -> None:
     chart_a_patient(service, nurse)
     offered = refused_backups(service, tmp_path)
+    service.db.dispose()  # the pooled connections close: the file holds every page (its WAL folded in)
     before = db_path.read_bytes()
     files_before = folder_listing(db_path.parent)
     for kind, (file, reason) in offered.items():
@@ -469,6 +474,7 @@ def test_restore_needs_an_administrator_here_and_in_the_backup(
     # An administrator made after the backup is not one in it: the restored trail could not name them.
     service.create_user(admin, "it.kim", "Kim IT", "administrator", "temporary passphrase 1")
     service.change_password("it.kim", "temporary passphrase 1", "kim's own passphrase 2")
+    service.db.dispose()  # as above: the file alone holds every page before it is compared
     before = db_path.read_bytes()
     with pytest.raises(ServiceError, match=re.escape("Not restored: in that backup, Unknown user 'it.kim'")):
         service.restore("it.kim", backup.path)
@@ -505,6 +511,7 @@ def test_the_start_check_passes_a_good_file_and_reports_a_damaged_one(
     chart_a_patient(service, nurse)
     assert check_database_file(db_path) is None
     damaged = tmp_path / "damaged.sqlite"
+    service.db.dispose()  # the app closes, its WAL folded into the file: the file alone is copied
     shutil.copy(db_path, damaged)
     corrupt(damaged)
     with sqlite3.connect(damaged) as connection, pytest.raises(sqlite3.DatabaseError):
@@ -522,6 +529,7 @@ def test_the_full_check_finds_an_index_that_no_longer_matches_its_table(
 ) -> None:
     chart_a_patient(service, nurse)
     damaged = tmp_path / "damaged.sqlite"
+    service.db.dispose()  # as above
     shutil.copy(db_path, damaged)
     corrupt_index(damaged)
     assert check_database_file(damaged) == (

@@ -417,6 +417,28 @@ def test_record_keeps_clinical_time_system_time_zone_and_author(
     assert stored == view
 
 
+def test_the_saved_assessment_shows_as_it_reads_back_later(
+    service: ClinicalService, nurse: str, physician: str, episode: int, clock: FakeClock
+) -> None:
+    """What the form shows right after saving is what every later screen reads: pulse, item 1, a late
+    reason, the band; also in a period a physician signed off (a new record there is not a change)."""
+    first = service.record_assessment(nurse, episode, cows(T0 - timedelta(minutes=30), sweating=1))
+    clock.advance(hours=2)
+    service.sign_off(physician, episode, "Stable overnight")
+    late = AssessmentInput(
+        taken_at=T0 - timedelta(minutes=10),
+        items=all_items(0, resting_pulse=2, sweating=3, gi_upset=5, tremor=2),
+        pulse_bpm=110,
+        late_reason="Charted after the emergency in bed 4",
+    )
+    view = service.record_assessment(nurse, episode, late)
+    assert (view.total, view.pulse_bpm, view.items["resting_pulse"]) == (12, 110, 2)
+    assert (view.late_reason, view.status) == (late.late_reason, "Original")
+    assert not view.changed_after_sign_off
+    assert service.assessments(episode) == [first, view]
+    assert service.assessment_history(view.id) == [view]
+
+
 def test_stored_item_is_the_score_value_not_the_option_position(
     service: ClinicalService, nurse: str, episode: int, db: Database
 ) -> None:

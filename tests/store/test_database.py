@@ -21,6 +21,7 @@ from alembic import command
 from sqlalchemy import event, func, select, text
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.exc import OperationalError as SAOperationalError
+from sqlalchemy.orm import Session
 
 from monitor.services.clinical import ClinicalService
 from monitor.store import database, migrations
@@ -94,18 +95,60 @@ def test_existing_database_with_loose_permissions_is_restricted_on_open(db: Data
 
 
 def test_pragmas_are_set_on_every_connection(db: Database) -> None:
+    pragmas = ("journal_mode", "foreign_keys", "synchronous", "busy_timeout")
+
+    def settings(session: Session) -> tuple[Any, ...]:
+        return tuple(session.execute(text(f"PRAGMA {name}")).scalar() for name in pragmas)
+
     seen = []
-    # No connection pool: each unit of work is a new connection, so three reads and three writes
-    # are six connections; each must have the settings.
-    for unit in (db.read, db.write, db.read, db.write, db.read, db.write):
+    # Pooled connections keep what was set when they were opened; a connection opened after the pool
+    # was emptied (as after a restore), or one beyond the pool's size (units of work at once), too.
+    for number, unit in enumerate((db.read, db.write, db.read, db.write, db.read, db.write)):
+        if number == 3:
+            db.dispose()
         with unit() as session:
-            seen.append(
-                tuple(
-                    session.execute(text(f"PRAGMA {name}")).scalar()
-                    for name in ("journal_mode", "foreign_keys", "synchronous", "busy_timeout")
-                )
-            )
-    assert seen == [("wal", 1, 2, 5000)] * 6
+            seen.append(settings(session))
+    with db.read() as first, db.read() as second, db.read() as third, db.write() as fourth:
+        seen += [settings(s) for s in (first, second, third, fourth)]
+    assert seen == [("wal", 1, 2, 5000)] * 10
+
+
+def test_dispose_closes_every_pooled_connection(db: Database, db_path: Path) -> None:
+    with db.read() as first, db.read() as second, db.read() as third:  # beyond the pool's size
+        for session in (first, second, third):
+            session.execute(text("SELECT count(*) FROM users")).scalar()
+    with db.write() as session:
+        session.execute(text("SELECT count(*) FROM users")).scalar()
+    db.dispose()
+    # Leaving WAL mode needs the only connection to the file (what a restore checks first).
+    other = raw(db_path, timeout=0.1)
+    try:
+        assert other.execute("PRAGMA journal_mode = DELETE").fetchone() == ("delete",)
+    finally:
+        other.close()
+
+
+def test_a_pooled_connection_follows_the_file_now_at_the_path(
+    db: Database, service: ClinicalService, nurse: str, db_path: Path, tmp_path: Path
+) -> None:
+    service.admit(nurse, admission(T0 - timedelta(hours=2)))
+    assert [e.mrn for e in service.open_episodes()] == ["K-1001"]  # a pooled connection to this file
+    # The file is moved aside with its journals and another moved into its place (as by hand, or a
+    # restore) while the pool holds a connection to the old one.
+    other_path = tmp_path / "other.sqlite"
+    open_database(path=other_path).dispose()
+    for suffix in ("", "-wal", "-shm"):
+        if Path(f"{db_path}{suffix}").exists():
+            os.replace(f"{db_path}{suffix}", tmp_path / f"aside.sqlite{suffix}")
+    os.replace(other_path, db_path)
+    assert service.open_episodes() == []  # the file now at the path, not the one moved away
+    newcomer = service.ensure_user("rn.new", "New Nurse", "nurse").username
+    service.admit(newcomer, admission(T0 - timedelta(hours=1)))
+    connection = raw(db_path)
+    try:
+        assert connection.execute("SELECT count(*) FROM episodes").fetchone() == (1,)
+    finally:
+        connection.close()
 
 
 def test_foreign_keys_are_enforced(db: Database) -> None:
@@ -726,6 +769,7 @@ def test_disk_full_during_a_shift_loses_nothing_already_saved(
         cursor.close()
 
     event.listen(db.engine, "connect", cap)
+    db.dispose()  # the pooled connections go: every connection from now on has the cap
     saved = 0
     problem: DatabaseProblem | None = None
     entry = cows(T0, sweating=3, gi_upset=2)
@@ -739,6 +783,7 @@ def test_disk_full_during_a_shift_loses_nothing_already_saved(
             saved += 1
     finally:
         event.remove(db.engine, "connect", cap)
+        db.dispose()  # the capped connections go with the cap (a freed disk frees every connection)
     assert problem is not None, "the capped file never filled up"
     assert problem.kind is ProblemKind.DISK_FULL
     assert_plain(problem)

@@ -34,11 +34,12 @@ def read_only(dbapi_connection: Any, _record: Any) -> None:
 
 @pytest.fixture
 def trouble(db: Database) -> Iterator[Callable[[Callable[..., None]], None]]:
-    """Switch a problem on for every new connection (the app opens one per unit of work)."""
+    """Switch a problem on for every connection from now on (the pooled ones are closed first)."""
     listeners: list[Callable[..., None]] = []
 
     def switch_on(listener: Callable[..., None]) -> None:
         event.listen(db.engine, "connect", listener)
+        db.dispose()
         listeners.append(listener)
 
     yield switch_on
@@ -98,6 +99,7 @@ def test_the_form_survives_a_failed_save_and_saves_once_the_problem_is_gone(
     assert {a.id for a in before} <= {a.id for a in service.assessments(episode_id)}
 
     event.remove(db.engine, "connect", problem)  # IT frees the disk / fixes the share
+    db.dispose()  # for every connection: the simulated problem lives in the open ones
     form.save_button.click()
     assert form.saved is not None
     assert form.saved.total == 2 + 3 + 2

@@ -298,7 +298,7 @@ class ClinicalService(
             )
             session.flush()
             self._after_write(session, row.episode_id, now)
-            return self._assessment_views(session, [row])[0]
+            return _new_assessment_view(row, user, result)
 
     def amend_assessment(
         self, actor: str, assessment_id: int, entry: AssessmentInput, reason: str
@@ -704,6 +704,34 @@ def _substance_view(use: SubstanceUse) -> SubstanceView:
         last_use_at=use.last_use_at,
         amount=use.amount,
         route=use.route,
+    )
+
+
+def _new_assessment_view(row: Assessment, author: User, result: scales.Score) -> AssessmentView:
+    """The view of an assessment just recorded, from what the write has in hand (no queries): its first
+    version, so not amended, not entered in error, not changed after a sign-off; the items as saved
+    (in the order a query of them returns, by key)."""
+    band = scales.SCALES[row.scale].band_for(row.total)
+    return AssessmentView(
+        id=row.id,
+        root_id=row.root_id or row.id,
+        version=row.version,
+        episode_id=row.episode_id,
+        scale=row.scale,
+        taken_at=row.taken_at,
+        recorded_at=row.recorded_at,
+        recorded_by=author.username,
+        recorded_by_name=author.display_name,
+        tz_name=row.tz_name,
+        items=dict(sorted(result.answers.items())),
+        total=row.total,
+        band_key=band.key,
+        band_label=band.label,
+        pulse_bpm=row.pulse_bpm,
+        note=row.note,
+        late_reason=row.late_reason,
+        replaces_id=row.replaces_id,
+        amend_reason=row.amend_reason,
     )
 
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session, aliased
+from sqlalchemy.sql.elements import BindParameter
 
 from monitor.domain.protocol import Protocol
 from monitor.domain.timeline import DoseRecord, LastUse, ScoredAssessment, Timeline, VitalsRecord
@@ -89,6 +90,50 @@ def build_timeline(session: Session, episode: Episode) -> Timeline:
     return build_timelines(session, [episode])[episode.id]
 
 
+# The statements of build_timelines, built once (building them cost more than running them: the
+# timeline is read in every clinical write). Executed with {"episode_ids": [...]}.
+_EPISODE_IDS: BindParameter[list[int]] = bindparam("episode_ids", expanding=True)
+_successor = aliased(Assessment)
+_TIMELINE_ASSESSMENTS = (
+    select(Assessment.id, Assessment.episode_id, Assessment.taken_at, Assessment.total, Assessment.root_id)
+    .where(Assessment.episode_id.in_(_EPISODE_IDS), Assessment.scale == "COWS")
+    .where(~select(_successor.id).where(_successor.replaces_id == Assessment.id).exists())
+    .where(
+        ~select(AssessmentVoid.assessment_id).where(AssessmentVoid.assessment_id == Assessment.id).exists()
+    )
+    .order_by(Assessment.episode_id, Assessment.taken_at, Assessment.id)
+)
+_TIMELINE_DOSES = (
+    select(Dose.id, Dose.episode_id, Dose.drug, Dose.form, Dose.dose_mg, Dose.given_at)
+    .where(Dose.episode_id.in_(_EPISODE_IDS))
+    .where(~select(DoseVoid.dose_id).where(DoseVoid.dose_id == Dose.id).exists())
+    .order_by(Dose.episode_id, Dose.given_at, Dose.id)
+)
+_TIMELINE_VITALS = (
+    select(
+        Vitals.id,
+        Vitals.episode_id,
+        Vitals.taken_at,
+        Vitals.pulse_bpm,
+        Vitals.systolic,
+        Vitals.diastolic,
+        Vitals.resp_rate,
+        Vitals.spo2,
+        Vitals.temp_c,
+    )
+    .where(Vitals.episode_id.in_(_EPISODE_IDS))
+    .where(~select(VitalsVoid.vitals_id).where(VitalsVoid.vitals_id == Vitals.id).exists())
+    .order_by(Vitals.episode_id, Vitals.taken_at, Vitals.id)
+)
+_TIMELINE_USES = tuple(
+    select(table.episode_id, table.substance, table.last_use_at).where(table.episode_id.in_(_EPISODE_IDS))
+    for table in (SubstanceUse, SubstanceUpdate)
+)
+_PATIENT_NAMES = select(Patient.id, Patient.name).where(
+    Patient.id.in_(bindparam("patient_ids", expanding=True))
+)
+
+
 def build_timelines(session: Session, episodes: Sequence[Episode]) -> dict[int, Timeline]:
     """The rules' view of several episodes, by episode id: one query per record kind for all of them
     (no N+1), reading plain columns rather than ORM objects (a long stay has tens of thousands of rows).
@@ -98,51 +143,19 @@ def build_timelines(session: Session, episodes: Sequence[Episode]) -> dict[int, 
     if not episodes:
         return {}
     ids = [e.id for e in episodes]
-    successor = aliased(Assessment)
+    of_episodes = {"episode_ids": ids}
     assessments: dict[int, list[ScoredAssessment]] = {i: [] for i in ids}
-    for row in session.execute(
-        select(
-            Assessment.id, Assessment.episode_id, Assessment.taken_at, Assessment.total, Assessment.root_id
-        )
-        .where(Assessment.episode_id.in_(ids), Assessment.scale == "COWS")
-        .where(~select(successor.id).where(successor.replaces_id == Assessment.id).exists())
-        .where(
-            ~select(AssessmentVoid.assessment_id)
-            .where(AssessmentVoid.assessment_id == Assessment.id)
-            .exists()
-        )
-        .order_by(Assessment.episode_id, Assessment.taken_at, Assessment.id)
-    ):
+    for row in session.execute(_TIMELINE_ASSESSMENTS, of_episodes):
         assessments[row.episode_id].append(
             ScoredAssessment(id=row.id, taken_at=row.taken_at, total=row.total, root_id=row.root_id)
         )
     doses: dict[int, list[DoseRecord]] = {i: [] for i in ids}
-    for d in session.execute(
-        select(Dose.id, Dose.episode_id, Dose.drug, Dose.form, Dose.dose_mg, Dose.given_at)
-        .where(Dose.episode_id.in_(ids))
-        .where(~select(DoseVoid.dose_id).where(DoseVoid.dose_id == Dose.id).exists())
-        .order_by(Dose.episode_id, Dose.given_at, Dose.id)
-    ):
+    for d in session.execute(_TIMELINE_DOSES, of_episodes):
         doses[d.episode_id].append(
             DoseRecord(id=d.id, drug=d.drug, form=d.form, dose_mg=d.dose_mg, given_at=d.given_at)
         )
     vitals: dict[int, list[VitalsRecord]] = {i: [] for i in ids}
-    for v in session.execute(
-        select(
-            Vitals.id,
-            Vitals.episode_id,
-            Vitals.taken_at,
-            Vitals.pulse_bpm,
-            Vitals.systolic,
-            Vitals.diastolic,
-            Vitals.resp_rate,
-            Vitals.spo2,
-            Vitals.temp_c,
-        )
-        .where(Vitals.episode_id.in_(ids))
-        .where(~select(VitalsVoid.vitals_id).where(VitalsVoid.vitals_id == Vitals.id).exists())
-        .order_by(Vitals.episode_id, Vitals.taken_at, Vitals.id)
-    ):
+    for v in session.execute(_TIMELINE_VITALS, of_episodes):
         vitals[v.episode_id].append(
             VitalsRecord(
                 id=v.id,
@@ -156,15 +169,13 @@ def build_timelines(session: Session, episodes: Sequence[Episode]) -> dict[int, 
             )
         )
     reported: dict[int, set[tuple[str, datetime | None]]] = {i: set() for i in ids}
-    for table in (SubstanceUse, SubstanceUpdate):
-        for episode_id, key, when in session.execute(
-            select(table.episode_id, table.substance, table.last_use_at).where(table.episode_id.in_(ids))
-        ):
+    for uses in _TIMELINE_USES:
+        for episode_id, key, when in session.execute(uses, of_episodes):
             reported[episode_id].add((key, when))
     names: dict[int, str] = {
         patient_id: name
         for patient_id, name in session.execute(
-            select(Patient.id, Patient.name).where(Patient.id.in_({e.patient_id for e in episodes}))
+            _PATIENT_NAMES, {"patient_ids": sorted({e.patient_id for e in episodes})}
         )
     }
     return {

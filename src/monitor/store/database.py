@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -18,9 +19,9 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DisconnectionError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
-from sqlalchemy.pool import NullPool
+from sqlalchemy.pool import QueuePool
 
 from monitor.store import migrations
 from monitor.store.errors import DatabaseProblem, ProblemKind, classify
@@ -31,6 +32,10 @@ SQLITE_HEADER = b"SQLite format 3\x00"
 BUSY_TIMEOUT_MS = 5000
 NETWORK_FILESYSTEMS = {"nfs", "nfs4", "cifs", "smbfs", "smb3", "9p", "fuse.sshfs", "afs", "ncpfs", "davfs"}
 _WRITE_OPTION = "monitor_write"
+_FILE_IDENTITY = "monitor_file_identity"  # in a pooled connection's info: (device, inode) it opened
+# The GUI thread and the one background worker; more at once get a connection each, closed after use.
+SQLITE_POOL_SIZE = 2
+_WRITE_RETRY_S = 0.001  # between tries for the write lock while another process holds it
 
 
 @dataclass
@@ -71,6 +76,8 @@ class Database:
             raise classify(exc) from exc
 
     def dispose(self) -> None:
+        """Close every pooled connection (SQLite: the last one to close folds the WAL into the file).
+        The engine stays usable: a later unit of work opens a new connection."""
         self.engine.dispose()
 
 
@@ -78,11 +85,22 @@ def sqlite_url(path: Path) -> str:
     return f"sqlite+pysqlite:///{path}"
 
 
-def _install_sqlite_events(engine: Engine) -> None:
-    """Fix the sqlite3 driver's legacy transactions (SQLAlchemy's documented recipe) and set pragmas."""
+def _file_identity(path: str) -> tuple[int, int] | None:
+    """(device, inode) of the file at `path`; None if there is none (yet)."""
+    try:
+        status = os.stat(path)
+    except OSError:
+        return None
+    return status.st_dev, status.st_ino
+
+
+def _install_sqlite_events(engine: Engine, path: str | None) -> None:
+    """Fix the sqlite3 driver's legacy transactions (SQLAlchemy's documented recipe), set the pragmas
+    once per connection, and never hand out a pooled connection to a file that is no longer at `path`."""
 
     @event.listens_for(engine, "connect")
-    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+    def on_connect(dbapi_connection: Any, record: Any) -> None:
+        record.info[_FILE_IDENTITY] = _file_identity(path) if path else None
         # Let SQLAlchemy, not the driver, decide when transactions begin (the driver sends no BEGIN
         # before a SELECT, so two reads in one transaction could see different data).
         dbapi_connection.isolation_level = None
@@ -96,12 +114,50 @@ def _install_sqlite_events(engine: Engine) -> None:
         finally:
             cursor.close()
 
+    @event.listens_for(engine, "checkout")
+    def on_checkout(_dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        # A pooled connection keeps its file open: if that file was moved or replaced meanwhile (a
+        # restore, a file moved aside by hand), the pool discards it and opens the file now at the path,
+        # as a new connection per unit of work did. One stat() per unit of work.
+        if path and record.info.get(_FILE_IDENTITY) != _file_identity(path):
+            raise DisconnectionError("the database file at the path is not the one this connection opened")
+
     @event.listens_for(engine, "begin")
     def on_begin(connection: Any) -> None:
         # IMMEDIATE takes the write lock up front, so a writer waits (busy timeout) instead of failing
         # half-way when another workstation process upgrades its read to a write.
-        write = connection.get_execution_options().get(_WRITE_OPTION, False)
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+        if connection.get_execution_options().get(_WRITE_OPTION, False):
+            _begin_immediate(connection.connection.dbapi_connection)
+        else:
+            connection.exec_driver_sql("BEGIN")
+
+
+def _begin_immediate(dbapi_connection: Any) -> None:
+    """BEGIN IMMEDIATE, waiting up to the busy timeout for another writer, and trying often.
+
+    SQLite's own busy wait backs off to one try per 100 ms, so a waiting workstation only gets in when
+    a try falls into the short gap between another process's writes: with pooled connections (no
+    file opened and closed between them) a process writing one record after another kept the other
+    out for the whole busy timeout. Trying every millisecond finds those gaps, so writers take turns.
+    """
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA busy_timeout = 0")
+        try:
+            while True:
+                try:
+                    cursor.execute("BEGIN IMMEDIATE")
+                    return
+                except sqlite3.OperationalError as exc:
+                    busy = getattr(exc, "sqlite_errorcode", 0) & 0xFF == sqlite3.SQLITE_BUSY
+                    if not busy or time.monotonic() >= deadline:
+                        raise
+                time.sleep(_WRITE_RETRY_S)
+        finally:
+            cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    finally:
+        cursor.close()
 
 
 def _read_mounts() -> str | None:
@@ -207,14 +263,22 @@ def _refuse_foreign_sqlite(path: Path) -> None:
 def create_db_engine(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        # NullPool: a file connection per unit of work is cheap and never outlives a closed file.
+        # A small pool: opening the file per unit of work cost more than the work itself (open, four
+        # pragmas, and on close a checkpoint of the whole WAL with its fsyncs and the WAL's removal).
+        # Pooled connections keep their pragmas; a pooled connection to a file no longer at the path
+        # is discarded at checkout (on_checkout), and dispose() closes them all. Units of work beyond
+        # the pool's size (threads) get a connection of their own, closed when done: never a wait.
         engine = create_engine(
             url,
-            poolclass=NullPool,
-            connect_args={"timeout": BUSY_TIMEOUT_MS / 1000},
+            poolclass=QueuePool,
+            pool_size=SQLITE_POOL_SIZE,
+            max_overflow=-1,
+            connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
             hide_parameters=True,  # parameters carry names and MRNs: never into logs or error text
         )
-        _install_sqlite_events(engine)
+        # The file to watch: a plain path (a "file:" URI with uri=true is taken as it is).
+        watched = None if parsed.query.get("uri") else parsed.database
+        _install_sqlite_events(engine, watched or None)
         return engine
     engine = create_engine(url, pool_pre_ping=True, hide_parameters=True)
     if parsed.get_backend_name() == "postgresql":
