@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
 from monitor.services.clinical import ClinicalService
 from monitor.services.errors import Conflict, ValidationError
@@ -13,6 +15,7 @@ from tests.conftest import FakeClock
 from tests.helpers import admission, cows
 
 HOUR = timedelta(hours=1)
+MINUTE = timedelta(minutes=1)
 
 
 @pytest.fixture
@@ -184,3 +187,55 @@ def test_an_amendment_after_sign_off_is_marked(
     alex_first = service.assessments(ward["alex"])[0]
     plain = service.amend_assessment(nurse, alex_first.id, cows(alex_first.taken_at, sweating=1), "recount")
     assert not plain.changed_after_sign_off and plain.status == "Amended"
+
+
+def test_a_long_stays_board_row_is_the_same_read_from_its_last_day(
+    service: ClinicalService, nurse: str, clock: FakeClock
+) -> None:
+    """The board reads a long stay's assessments from when its row needs them (the sparkline's day, the
+    newest two, the last antagonist's reassessment slots): the row is the one the whole record gives,
+    however the COWS lie (an old pair, a dose days ago whose +2 h slot was met, an amended one)."""
+    from monitor.services.review import _ward_row
+    from monitor.services.timeline_builder import build_timelines, load_protocol
+    from monitor.store.models import Episode, Patient
+
+    start = clock.now()
+    quiet = service.admit(nurse, admission(start, "L-1", "Lee Long", "5A"))
+    dosed = service.admit(nurse, admission(start, "L-2", "Dana Dosed", "5B"))
+    silent = service.admit(nurse, admission(start, "L-3", "Sol Silent", "5C"))
+    charting: list[tuple[timedelta, Callable[[], object]]] = [
+        (HOUR, lambda: service.record_assessment(nurse, silent, cows(clock.now(), gooseflesh=3))),
+        (2 * HOUR, lambda: service.record_assessment(nurse, silent, cows(clock.now(), gooseflesh=5))),
+        (26 * HOUR, lambda: service.record_dose(
+            nurse, dosed, DoseInput("naltrexone", "oral", 25, clock.now(), warning_reason="induction")
+        )),
+        (28 * HOUR, lambda: service.record_assessment(nurse, dosed, cows(clock.now(), sweating=3, tremor=2))),
+    ]  # fmt: skip
+    for hour in range(4, 96, 4):  # four days of COWS every 4 h on two of them
+        charting.append((hour * HOUR, lambda h=hour: service.record_assessment(
+            nurse, quiet, cows(clock.now(), sweating=h % 3)
+        )))  # fmt: skip
+        charting.append((hour * HOUR + 10 * MINUTE, lambda: service.record_assessment(
+            nurse, dosed, cows(clock.now(), yawning=1)
+        )))  # fmt: skip
+    for offset, chart in sorted(charting, key=lambda entry: entry[0]):
+        clock.current = start + offset
+        chart()
+    clock.advance(days=1)  # the newest COWS of two of them are over a day old
+
+    board = {row.episode_id: row for row in service.ward_board()}
+    with service.db.read() as session:
+        protocol = load_protocol(session)
+        pairs = session.execute(
+            select(Episode, Patient).join(Patient, Patient.id == Episode.patient_id)
+        ).all()
+        whole = build_timelines(session, [episode for episode, _patient in pairs])
+        expected = {
+            episode.id: _ward_row(whole[episode.id], episode, patient, [], protocol, clock.now())
+            for episode, patient in pairs
+        }
+    for episode_id in (quiet, dosed, silent):
+        assert board[episode_id] == expected[episode_id]
+    assert board[silent].latest_total == 5 and board[silent].change == 2  # the old pair still counts
+    assert board[dosed].last_antagonist == "naltrexone 25 mg PO"
+    assert len(board[quiet].sparkline) == 0  # nothing in the last 24 h: no sparkline, same as before

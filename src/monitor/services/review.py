@@ -17,10 +17,10 @@ from monitor.domain.protocol import Protocol
 from monitor.domain.timeline import Timeline
 from monitor.services.base import ServiceBase, require_reason
 from monitor.services.errors import Conflict, ValidationError
-from monitor.services.timeline_builder import build_timelines, load_protocol
+from monitor.services.timeline_builder import build_timelines, load_protocol, second_newest_cows_times
 from monitor.services.views import AlertView, ReviewItem, SignOffView, WardRow
 from monitor.store import audit
-from monitor.store.models import AuditEntry, Episode, Patient, SignOff, User
+from monitor.store.models import AuditEntry, Dose, DoseVoid, Episode, Patient, SignOff, User
 
 REVIEW_INTERVAL = timedelta(hours=24)  # issue 4: episodes not reviewed for 24 h join the queue
 SPARKLINE_SPAN = timedelta(hours=24)
@@ -52,8 +52,11 @@ class ReviewMixin(ServiceBase):
                 .join(Patient, Patient.id == Episode.patient_id)
                 .where(Episode.discharged_at.is_(None))
             ).all()
-            # Every open episode's record in one query per kind (not five queries per episode).
-            timelines = build_timelines(session, [episode for episode, _patient in rows])
+            episodes = [episode for episode, _patient in rows]
+            # Every open episode's record in one query per kind (not five queries per episode), and only
+            # what a row shows: a 20,000-assessment stay is read from about its last day.
+            since = _board_window(session, episodes, protocol, now)
+            timelines = build_timelines(session, episodes, records_since=since)
             board = [
                 _ward_row(
                     timelines[episode.id],
@@ -194,6 +197,28 @@ def _sign_off_view(row: SignOff, username: str) -> SignOffView:
         signed_by=username,
         comment=row.comment,
     )
+
+
+def _board_window(
+    session: Session, episodes: Sequence[Episode], protocol: Protocol, now: datetime
+) -> dict[int, datetime]:
+    """From when each episode's records matter to its ward-board row (_ward_row): the sparkline's span,
+    the newest two COWS (the latest total and its change), the last antagonist dose and its
+    reassessment slots (whether each was met), whichever reaches back furthest."""
+    ids = [e.id for e in episodes]
+    window = {i: now - SPARKLINE_SPAN for i in ids}
+    for episode_id, second_newest in second_newest_cows_times(session, ids).items():
+        window[episode_id] = min(window[episode_id], second_newest)
+    antagonists = [d.key for d in medications.DRUGS if d.role is medications.DrugRole.ANTAGONIST]
+    earliest_slot = min(protocol.reassess_first, protocol.reassess_second) - protocol.reassess_tolerance
+    for episode_id, last_given in session.execute(
+        select(Dose.episode_id, func.max(Dose.given_at))
+        .where(Dose.episode_id.in_(ids), Dose.drug.in_(antagonists))
+        .where(~select(DoseVoid.dose_id).where(DoseVoid.dose_id == Dose.id).exists())
+        .group_by(Dose.episode_id)
+    ):
+        window[episode_id] = min(window[episode_id], last_given, last_given + earliest_slot)
+    return window
 
 
 def _ward_row(

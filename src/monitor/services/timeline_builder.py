@@ -6,11 +6,12 @@ entered-in-error records are left out. One query per record kind (no N+1).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
+from typing import TypeVar
 
-from sqlalchemy import bindparam, func, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import Select, bindparam, func, or_, select
+from sqlalchemy.orm import InstrumentedAttribute, Session, aliased
 from sqlalchemy.sql.elements import BindParameter
 
 from monitor.domain.protocol import Protocol
@@ -134,28 +135,78 @@ _PATIENT_NAMES = select(Patient.id, Patient.name).where(
 )
 
 
-def build_timelines(session: Session, episodes: Sequence[Episode]) -> dict[int, Timeline]:
+def second_newest_cows_times(session: Session, episode_ids: Sequence[int]) -> dict[int, datetime]:
+    """When each episode's second-newest current COWS was taken (its newest when it has one only; no
+    entry without any): read from the newest end of the (episode, taken_at) index, so a long stay costs
+    what a short one does."""
+    newest = aliased(Assessment)
+    newer = aliased(Assessment)
+    current = (
+        newest.episode_id == Episode.id,
+        newest.scale == "COWS",
+        ~select(newer.id).where(newer.replaces_id == newest.id).exists(),
+        ~select(AssessmentVoid.assessment_id).where(AssessmentVoid.assessment_id == newest.id).exists(),
+    )
+    newest_first = select(newest.taken_at).where(*current).order_by(newest.taken_at.desc(), newest.id.desc())
+    found: dict[int, datetime] = {}
+    for episode_id, second, first in session.execute(
+        select(
+            Episode.id,
+            newest_first.limit(1).offset(1).scalar_subquery(),
+            newest_first.limit(1).scalar_subquery(),
+        ).where(Episode.id.in_(episode_ids))
+    ):
+        if first is not None:
+            found[episode_id] = second if second is not None else first
+    return found
+
+
+_Statement = TypeVar("_Statement", bound=Select)  # type: ignore[type-arg]
+
+
+def _from(
+    statement: _Statement,
+    moment: InstrumentedAttribute[datetime],
+    since: Mapping[int, datetime],
+    ids: Sequence[int],
+) -> _Statement:
+    """The statement, limited for the episodes in `since` to rows from the earliest of their moments on:
+    one bound the (episode, time) indexes serve as a range, where a bound per episode would not be."""
+    if not since:
+        return statement
+    floor = moment >= min(since.values())
+    if all(i in since for i in ids):
+        return statement.where(floor)
+    return statement.where(or_(moment.class_.episode_id.not_in(list(since)), floor))
+
+
+def build_timelines(
+    session: Session, episodes: Sequence[Episode], *, records_since: Mapping[int, datetime] | None = None
+) -> dict[int, Timeline]:
     """The rules' view of several episodes, by episode id: one query per record kind for all of them
     (no N+1), reading plain columns rather than ORM objects (a long stay has tens of thousands of rows).
 
     Assessment items are not read: the rules work on totals (the trend and the forms read items through
-    their own queries)."""
+    their own queries). records_since, for views of the recent past only (the ward board), never for
+    the rules: the episodes named in it get their assessments, doses and vital signs from the earliest of
+    their moments on (at least what each asked for)."""
     if not episodes:
         return {}
     ids = [e.id for e in episodes]
     of_episodes = {"episode_ids": ids}
+    since = {i: moment for i, moment in (records_since or {}).items() if i in ids}
     assessments: dict[int, list[ScoredAssessment]] = {i: [] for i in ids}
-    for row in session.execute(_TIMELINE_ASSESSMENTS, of_episodes):
+    for row in session.execute(_from(_TIMELINE_ASSESSMENTS, Assessment.taken_at, since, ids), of_episodes):
         assessments[row.episode_id].append(
             ScoredAssessment(id=row.id, taken_at=row.taken_at, total=row.total, root_id=row.root_id)
         )
     doses: dict[int, list[DoseRecord]] = {i: [] for i in ids}
-    for d in session.execute(_TIMELINE_DOSES, of_episodes):
+    for d in session.execute(_from(_TIMELINE_DOSES, Dose.given_at, since, ids), of_episodes):
         doses[d.episode_id].append(
             DoseRecord(id=d.id, drug=d.drug, form=d.form, dose_mg=d.dose_mg, given_at=d.given_at)
         )
     vitals: dict[int, list[VitalsRecord]] = {i: [] for i in ids}
-    for v in session.execute(_TIMELINE_VITALS, of_episodes):
+    for v in session.execute(_from(_TIMELINE_VITALS, Vitals.taken_at, since, ids), of_episodes):
         vitals[v.episode_id].append(
             VitalsRecord(
                 id=v.id,
