@@ -538,7 +538,7 @@ def test_entered_in_error_works_on_the_selected_tabs_record(
     assert view.current_tab() == TAB_MEDICATION
     rows = table_text(view.dose_table)
     assert rows[0][3] == "ENTERED IN ERROR: Charted for the wrong patient"
-    assert view.dose_model.item(0, 1).font().strikeOut()
+    assert view.dose_model.index(0, 1).data(Qt.ItemDataRole.FontRole).strikeOut()
     assert service.doses(kratom_day3)[0].entered_in_error
     assert not service.assessments(kratom_day3)[0].entered_in_error  # the other tabs are untouched
 
@@ -547,7 +547,7 @@ def test_entered_in_error_works_on_the_selected_tabs_record(
     give_reason("Wrong monitor")
     window.actions_by_name["Entered in error"].trigger()
     assert table_text(view.vitals_table)[0][6] == "ENTERED IN ERROR: Wrong monitor"
-    assert view.vitals_model.item(0, 1).font().strikeOut()
+    assert view.vitals_model.index(0, 1).data(Qt.ItemDataRole.FontRole).strikeOut()
     assert not view.void_button.isEnabled()  # already voided
     assert len(service.vitals(kratom_day3)) == 1  # nothing deleted
 

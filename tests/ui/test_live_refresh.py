@@ -10,7 +10,7 @@ import pytest
 from pytestqt.qtbot import QtBot
 
 from monitor.services.clinical import ClinicalService
-from monitor.services.views import DoseInput
+from monitor.services.views import DoseInput, VitalsInput
 from monitor.store.database import Database, open_database
 from monitor.ui.main_window import TAB_MEDICATION, MainWindow
 from tests.conftest import FakeClock
@@ -104,3 +104,25 @@ def test_the_status_bar_shows_the_last_good_backup(
     assert window.backup_label.text().endswith(": too old")
     window.close()  # waits for a backup in progress
     assert not window.backup_task.running()
+
+
+def test_the_trend_after_another_workstations_write_is_not_the_bedsides_earlier_read(
+    window: MainWindow,
+    qtbot: QtBot,
+    other_workstation: ClinicalService,
+    episode: int,
+    clock: FakeClock,
+    nurse: str,
+) -> None:
+    """The trend takes the bedside's rows only while nothing was written since they were read."""
+    assert len(window.episode_view.rows) == 1
+    other_workstation.record_assessment(nurse, episode, cows(clock.now() - timedelta(minutes=5), sweating=2))
+    vitals = VitalsInput(clock.now() - timedelta(minutes=4), 88, 120, 80, 16, 97, 36.8)
+    other_workstation.record_vitals(nurse, episode, vitals)
+    assert len(window.episode_view.rows) == 1  # the change poll has not run: the bedside's earlier read
+    window.views.setCurrentWidget(window.trend_tab)  # Ctrl+4
+    trend = window.trend_view
+    assert list(trend.cows_points()[1]) == [1, 2]
+    assert list(trend.vitals_points("pulse")[1]) == [88]
+    qtbot.waitUntil(lambda: not trend.heat_map_pending(), timeout=5000)
+    assert trend.heatmap_values()[1].tolist() == [0, 2]  # item 2, sweating, of each COWS

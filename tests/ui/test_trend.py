@@ -422,6 +422,43 @@ def test_hover_on_the_heat_map_names_the_item_and_its_value(
 # --- item heat map ------------------------------------------------------------------------------------
 
 
+def test_a_heat_map_read_off_the_gui_thread_follows_the_line_with_the_same_cells(
+    qtbot: QtBot,
+    trend: TrendView,
+    service: ClinicalService,
+    scenario: Scenario,
+    nurse: str,
+    clock: FakeClock,
+) -> None:
+    """The main window's trend (defer_items): the COWS line is drawn at once, the item scores follow
+    from a worker thread into the very cells the synchronous read draws; a second episode opened while
+    the first one's scores are read ends with its own."""
+    now = clock.now()
+    other = service.admit(nurse, admission(now - timedelta(hours=3), "K-4002", "Sam Other", "4A"))
+    service.record_assessment(
+        nurse, other, AssessmentInput(taken_at=now - timedelta(minutes=30), items=_items(tremor=4))
+    )
+    view = TrendView(service, defer_items=True)
+    qtbot.addWidget(view)
+    view.resize(1400, 1000)
+    view.show()
+    view.show_episode(other)
+    with qtbot.waitSignal(view.heat_map_drawn, timeout=10_000):
+        view.show_episode(scenario.episode_id)
+        assert view.cows_points()[1].tolist() == trend.cows_points()[1].tolist()  # the line does not wait
+    qtbot.waitUntil(lambda: not view.heat_map_pending(), timeout=10_000)
+    assert view.episode_id == scenario.episode_id
+    assert np.array_equal(view.heatmap_values(), trend.heatmap_values(), equal_nan=True)
+    image, x0, width = view.heatmap_image()
+    expected, ex0, ewidth = trend.heatmap_image()
+    assert (x0, width) == (ex0, ewidth) and np.array_equal(image, expected, equal_nan=True)
+    assert view.heat_image.image is not None and view.heat_image.image.shape == expected.shape
+    # straight on to the other episode (the last read's thread may still be ending): its own scores
+    view.show_episode(other)
+    qtbot.waitUntil(lambda: not view.heat_map_pending(), timeout=10_000)
+    assert view.heatmap_values()[:, 0].tolist() == [4.0 if k == "tremor" else 0.0 for k in COWS.keys]
+
+
 def test_heat_map_is_11_by_n_with_the_item_scores(
     trend: TrendView, service: ClinicalService, scenario: Scenario
 ) -> None:
@@ -589,7 +626,9 @@ def test_service_error_is_shown_as_words(
     def broken(episode_id: int) -> list[AssessmentView]:
         raise DatabaseProblem(ProblemKind.BUSY, "database is locked")
 
+    # the view reads the assessments as columns (and a stub source as view objects): both fail
     monkeypatch.setattr(service, "assessments", broken)
+    monkeypatch.setattr(service, "assessment_columns", broken)
     view.show_episode(scenario.episode_id)
     assert view.message_label.isVisible()
     assert "busy" in view.message_label.text().lower() or "another" in view.message_label.text().lower()

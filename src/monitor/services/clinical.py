@@ -8,11 +8,13 @@ updated or deleted: an amendment is a new version linked to the one it replaces.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
-from datetime import date, datetime
+import itertools
+import operator
+from collections.abc import Iterable, Sequence
+from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import BigInteger, cast, func, select
 from sqlalchemy.orm import Session, aliased, selectinload
 
 from monitor.domain import charting, scales, substances
@@ -28,7 +30,9 @@ from monitor.services.medication import MedicationMixin
 from monitor.services.review import ReviewMixin
 from monitor.services.views import (
     AdmissionRequest,
+    AssessmentColumns,
     AssessmentInput,
+    AssessmentItemColumns,
     AssessmentView,
     AuditView,
     EpisodeDetail,
@@ -438,6 +442,108 @@ class ClinicalService(
             views = [v for v in views if not v.entered_in_error]
         return views
 
+    def assessment_columns(self, episode_id: int) -> AssessmentColumns:
+        """The current version of each assessment of the episode (entered in error included), oldest
+        first, as plain columns: one indexed query for the list and small ones for the rare details
+        (voids, amendment reasons, authors, sign-offs). No items (assessment_item_columns)."""
+        with self.db.read() as session:
+            successor = aliased(Assessment)
+            columns = _plain_columns(
+                session,
+                select(
+                    Assessment.id,
+                    _epoch_microseconds(Assessment.taken_at, session),
+                    Assessment.scale,
+                    Assessment.total,
+                    Assessment.version,
+                    Assessment.recorded_by_id,
+                    Assessment.note,
+                )
+                .where(Assessment.episode_id == episode_id)
+                .where(~select(successor.id).where(successor.replaces_id == Assessment.id).exists())
+                .order_by(Assessment.taken_at, Assessment.id),
+            )
+            if not columns[0]:
+                return AssessmentColumns(episode_id=episode_id)
+            ids, micros, scale_col, totals, versions, author_ids, notes = columns
+            of_episode = Assessment.episode_id == episode_id
+            voids = {
+                v.assessment_id: v
+                for v in session.scalars(
+                    select(AssessmentVoid)
+                    .join(Assessment, Assessment.id == AssessmentVoid.assessment_id)
+                    .where(of_episode)
+                )
+            }
+            amended = {
+                row.id: row
+                for row in session.execute(
+                    select(Assessment.id, Assessment.recorded_at, Assessment.amend_reason).where(
+                        of_episode, Assessment.version > 1
+                    )
+                )
+            }
+            user_ids = sorted(set(author_ids) | {v.voided_by_id for v in voids.values()})
+            users = {u.id: u for u in session.scalars(select(User).where(User.id.in_(user_ids)))}
+            signed = list(session.scalars(select(SignOff).where(SignOff.episode_id == episode_id)))
+            # Amended or voided after a physician signed off the period it belongs to (as
+            # _assessment_views decides it), for the few rows that were amended or voided at all.
+            changed = set()
+            rare = voids.keys() | amended.keys()
+            if rare and signed:
+                position_of = {assessment_id: n for n, assessment_id in enumerate(ids)}
+                for assessment_id in rare:
+                    n = position_of.get(assessment_id)
+                    if n is None:  # a superseded version
+                        continue
+                    taken = datetime.fromtimestamp(micros[n] / 1_000_000, UTC)
+                    row = amended.get(assessment_id)
+                    void = voids.get(assessment_id)
+                    if any(
+                        s.period_start <= taken <= s.period_end
+                        and (
+                            (row is not None and row.recorded_at > s.signed_at)
+                            or (void is not None and void.voided_at > s.signed_at)
+                        )
+                        for s in signed
+                    ):
+                        changed.add(assessment_id)
+        position = {user_id: i for i, user_id in enumerate(user_ids)}
+        scored = list(zip(scale_col, totals, strict=True))
+        bands = {key: scales.SCALES[key[0]].band_for(key[1]) for key in set(scored)}
+        of_row = list(map(bands.__getitem__, scored))
+        return AssessmentColumns(
+            episode_id=episode_id,
+            ids=ids,
+            # exactly datetime.timestamp(): integer microseconds divided once
+            taken_at=tuple(map(operator.truediv, micros, itertools.repeat(1_000_000))),
+            scales=scale_col,
+            totals=totals,
+            band_keys=tuple(map(operator.attrgetter("key"), of_row)),
+            band_labels=tuple(map(operator.attrgetter("label"), of_row)),
+            versions=versions,
+            entered_in_error=tuple(map(voids.__contains__, ids)),
+            authors=tuple(map(position.__getitem__, author_ids)),
+            notes=notes,
+            users=tuple((users[u].username, users[u].display_name) for u in user_ids),
+            void_reasons={i: v.reason for i, v in voids.items()},
+            amend_reasons={i: r.amend_reason for i, r in amended.items() if r.amend_reason},
+            changed_after_sign_off=frozenset(changed),
+        )
+
+    def assessment_item_columns(self, episode_id: int) -> AssessmentItemColumns:
+        """Every item score of the episode's assessments in one query (the heat map): ordered by
+        assessment as taken, then item key, which the indexes give without a sort."""
+        with self.db.read() as session:
+            ids, keys, values = _plain_columns(
+                session,
+                select(AssessmentItem.assessment_id, AssessmentItem.item_key, AssessmentItem.value)
+                .join(Assessment, Assessment.id == AssessmentItem.assessment_id)
+                .where(Assessment.episode_id == episode_id)
+                .order_by(Assessment.taken_at, Assessment.id, AssessmentItem.item_key),
+            )
+        return AssessmentItemColumns(assessment_ids=ids, item_keys=keys, values=values)
+
     def assessment_history(self, assessment_id: int) -> list[AssessmentView]:
         """Every version of the assessment, first to current."""
         with self.db.read() as session:
@@ -749,3 +855,28 @@ def _assessment_audit(row: Assessment, result: scales.Score | None) -> dict[str,
     else:
         values["items"] = {i.item_key: i.value for i in row.items}
     return values
+
+
+def _epoch_microseconds(column: Any, session: Session) -> Any:
+    """A UTC datetime column as integer microseconds since the epoch, computed by the database (a
+    datetime object per row costs more than reading the row). SQLite stores naive UTC text
+    'YYYY-MM-DD HH:MM:SS.ffffff'."""
+    if session.get_bind().dialect.name == "sqlite":
+        seconds = cast(func.strftime("%s", column), BigInteger)
+        fraction = cast(func.substr(column, 21, 6), BigInteger)
+        return seconds * 1_000_000 + fraction
+    return cast(func.round(func.extract("epoch", column) * 1_000_000), BigInteger)
+
+
+def _plain_columns(session: Session, statement: Any) -> tuple[tuple[Any, ...], ...]:
+    """The columns of a query of plain integer and text columns (no type processing is needed), from
+    the driver's rows one at a time: a SQLAlchemy Row per row, or even all the driver's rows alive at
+    once (the garbage collector then runs over and over), costs more than the read on long lists."""
+    result = session.connection().execute(statement)
+    try:
+        width = len(result.keys())
+        rows: Iterable[tuple[Any, ...]] = result.cursor  # type: ignore[assignment]
+        flat: list[Any] = list(itertools.chain.from_iterable(rows))
+    finally:
+        result.close()
+    return tuple(tuple(flat[k::width]) for k in range(width))

@@ -3,8 +3,9 @@ sessions in widgets)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 
 @dataclass(frozen=True)
@@ -106,6 +107,101 @@ class AssessmentView:
         if not self.is_current:
             return "Replaced by amendment"
         return f"Amended{after}" if self.version > 1 else "Original"
+
+
+@dataclass(frozen=True)
+class AssessmentColumns:
+    """The current version of each assessment of an episode as plain columns, oldest first: index i of
+    every column is one assessment. For the long lists (the bedside table, the trend): a view object per
+    assessment costs more than the read itself on a 20,000-assessment stay. Rare details (why voided or
+    amended) are kept by assessment id. Item scores are read apart (AssessmentItemColumns)."""
+
+    episode_id: int
+    ids: tuple[int, ...] = ()
+    taken_at: tuple[float, ...] = ()  # epoch seconds (UTC)
+    scales: tuple[str, ...] = ()
+    totals: tuple[int, ...] = ()
+    band_keys: tuple[str, ...] = ()
+    band_labels: tuple[str, ...] = ()
+    versions: tuple[int, ...] = ()
+    entered_in_error: tuple[bool, ...] = ()
+    authors: tuple[int, ...] = ()  # index into users
+    notes: tuple[str, ...] = ()
+    users: tuple[tuple[str, str], ...] = ()  # (username, display name)
+    void_reasons: dict[int, str] = field(default_factory=dict)  # by assessment id
+    amend_reasons: dict[int, str] = field(default_factory=dict)  # by assessment id, amended ones only
+    changed_after_sign_off: frozenset[int] = frozenset()  # assessment ids
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    @classmethod
+    def from_views(cls, episode_id: int, views: Sequence[AssessmentView]) -> AssessmentColumns:
+        """The same columns from view objects (current versions, oldest first), e.g. a stub's."""
+        users: dict[tuple[str, str], int] = {}
+        for v in views:
+            users.setdefault((v.recorded_by, v.recorded_by_name), len(users))
+        return cls(
+            episode_id=episode_id,
+            ids=tuple(v.id for v in views),
+            taken_at=tuple(v.taken_at.timestamp() for v in views),
+            scales=tuple(v.scale for v in views),
+            totals=tuple(v.total for v in views),
+            band_keys=tuple(v.band_key for v in views),
+            band_labels=tuple(v.band_label for v in views),
+            versions=tuple(v.version for v in views),
+            entered_in_error=tuple(v.entered_in_error for v in views),
+            authors=tuple(users[(v.recorded_by, v.recorded_by_name)] for v in views),
+            notes=tuple(v.note for v in views),
+            users=tuple(users),
+            void_reasons={v.id: v.void_reason for v in views if v.entered_in_error},
+            amend_reasons={v.id: v.amend_reason for v in views if v.version > 1 and v.amend_reason},
+            changed_after_sign_off=frozenset(v.id for v in views if v.changed_after_sign_off),
+        )
+
+    def row(self, i: int) -> AssessmentRow:
+        return AssessmentRow(
+            id=self.ids[i],
+            taken_at=self.taken_at_utc(i),
+            total=self.totals[i],
+            entered_in_error=self.entered_in_error[i],
+        )
+
+    def taken_at_utc(self, i: int) -> datetime:
+        return datetime.fromtimestamp(self.taken_at[i], UTC)
+
+    def recorded_by(self, i: int) -> str:
+        return self.users[self.authors[i]][0]
+
+    def recorded_by_name(self, i: int) -> str:
+        return self.users[self.authors[i]][1]
+
+    def status(self, i: int) -> str:
+        """As AssessmentView.status (every row here is a current version)."""
+        after = " after sign-off" if self.ids[i] in self.changed_after_sign_off else ""
+        if self.entered_in_error[i]:
+            return f"Entered in error{after}"
+        return f"Amended{after}" if self.versions[i] > 1 else "Original"
+
+
+@dataclass(frozen=True)
+class AssessmentRow:
+    """One row of AssessmentColumns: what acting on a chosen assessment needs (history, amend, void)."""
+
+    id: int
+    taken_at: datetime
+    total: int
+    entered_in_error: bool
+
+
+@dataclass(frozen=True)
+class AssessmentItemColumns:
+    """The item scores of an episode's assessments, one entry per item row, ordered by assessment (as
+    taken) then item key. May hold superseded versions' items too: match them by assessment id."""
+
+    assessment_ids: tuple[int, ...] = ()
+    item_keys: tuple[str, ...] = ()
+    values: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -52,6 +52,8 @@ from monitor.services import locations
 from monitor.services.clinical import ClinicalService
 from monitor.services.views import (
     AlertView,
+    AssessmentColumns,
+    AssessmentRow,
     AssessmentView,
     DoseView,
     EpisodeDetail,
@@ -99,6 +101,7 @@ VITALS_COLUMNS = [
 ]
 ID_ROLE = Qt.ItemDataRole.UserRole + 1
 TAB_ASSESSMENTS, TAB_MEDICATION, TAB_VITALS = 0, 1, 2
+_SIZED_ROWS = 40  # rows whose contents size the columns of the long tables (about a screenful)
 
 
 def _readonly_table(name: str) -> QTableView:
@@ -189,15 +192,6 @@ class EpisodeList(QWidget):
             self.opened.emit(int(index.data(ID_ROLE)))
 
 
-def _struck(row: list[QStandardItem]) -> None:
-    """An entered-in-error record: struck through and greyed, with the word in its status cell too."""
-    for item in row:
-        font = item.font()
-        font.setStrikeOut(True)
-        item.setFont(font)
-        item.setForeground(QBrush(tone_colour("muted")))
-
-
 class AssessmentTableModel(QAbstractTableModel):
     """The assessments tab: one row per current assessment, newest first (what the nurse looks for).
 
@@ -207,13 +201,17 @@ class AssessmentTableModel(QAbstractTableModel):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.rows: list[AssessmentView] = []  # newest first
+        self.rows = AssessmentColumns(episode_id=0)  # oldest first; shown newest first
 
-    def set_rows(self, assessments: Sequence[AssessmentView]) -> None:
-        """assessments oldest first, as the service returns them."""
+    def set_rows(self, assessments: AssessmentColumns) -> None:
+        """assessments oldest first, as the service returns them (one column-wise read)."""
         self.beginResetModel()
-        self.rows = list(reversed(assessments))
+        self.rows = assessments
         self.endResetModel()
+
+    def position(self, row: int) -> int:
+        """The index in self.rows of a table row (the newest is row 0)."""
+        return len(self.rows) - 1 - row
 
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self.rows)
@@ -226,6 +224,155 @@ class AssessmentTableModel(QAbstractTableModel):
     ) -> object:
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
             return self.tr(ASSESSMENT_COLUMNS[section])
+        return None
+
+    def data(
+        self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> object:
+        if not index.isValid():
+            return None
+        i = self.position(index.row())
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._text(i, index.column())
+        if role == ID_ROLE:
+            return self.rows.ids[i]
+        if self.rows.entered_in_error[i]:
+            if role == Qt.ItemDataRole.FontRole:
+                font = QFont()
+                font.setStrikeOut(True)
+                return font
+            if role == Qt.ItemDataRole.ForegroundRole:
+                return QBrush(tone_colour("muted"))
+        return None
+
+    def _text(self, i: int, column: int) -> str:
+        rows = self.rows
+        if column == 0:
+            return local(rows.taken_at_utc(i))
+        if column == 1:
+            return str(rows.totals[i])
+        if column == 2:
+            return rows.band_labels[i]
+        if column == 3:
+            if rows.entered_in_error[i]:
+                return self.tr("ENTERED IN ERROR: {0}").format(rows.void_reasons.get(rows.ids[i], ""))
+            return rows.status(i)
+        if column == 4:
+            return rows.recorded_by(i)
+        return rows.notes[i]
+
+
+def _number(value: float | None) -> str:
+    return "" if value is None else f"{value:g}"
+
+
+class DoseTableModel(QAbstractTableModel):
+    """The medication tab: one row per dose, newest first, each cell formatted when Qt asks for it (a
+    long stay has hundreds of doses). An antagonist's medicine is bold; an entered-in-error row is struck
+    through and greyed, with the word in its status; every cell's tooltip is the warning or the dose."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.rows: list[DoseView] = []  # newest first
+
+    def set_rows(self, doses: Sequence[DoseView]) -> None:
+        """doses oldest first, as the service returns them."""
+        self.beginResetModel()
+        self.rows = list(reversed(doses))
+        self.endResetModel()
+
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(DOSE_COLUMNS)
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> object:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return self.tr(DOSE_COLUMNS[section])
+        return None
+
+    def _warned(self, view: DoseView) -> str:
+        if not view.warnings:
+            return ""
+        return self.tr("Warned: {0}. Given because: {1}").format(
+            "; ".join(view.warnings), view.warning_reason
+        )
+
+    def data(
+        self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> object:
+        if not index.isValid():
+            return None
+        view = self.rows[index.row()]
+        column = index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._text(view, column)
+        if role == ID_ROLE:
+            return view.id
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return self._warned(view) or view.description
+        if role == Qt.ItemDataRole.FontRole:
+            if view.entered_in_error:
+                font = QFont()
+                font.setStrikeOut(True)
+                return font
+            if view.role == "antagonist" and column == 1:
+                font = QFont()
+                font.setBold(True)
+                return font
+        if role == Qt.ItemDataRole.ForegroundRole and view.entered_in_error:
+            return QBrush(tone_colour("muted"))
+        return None
+
+    def _text(self, view: DoseView, column: int) -> str:
+        if column == 0:
+            return local(view.given_at)
+        if column == 1:
+            form = FORM_ABBREVIATIONS.get(view.form, view.form)
+            return f"{view.drug_label} {format_mg(view.dose_mg)} mg {form}"
+        if column == 2:
+            roles = {"antagonist": self.tr("Antagonist"), "agonist": self.tr("Opioid agonist")}
+            return roles.get(view.role, self.tr("Comfort"))
+        if column == 3:
+            if view.entered_in_error:
+                return self.tr("ENTERED IN ERROR: {0}").format(view.void_reason)
+            return self.tr("Given")
+        if column == 4:
+            return view.recorded_by
+        if column == 5:
+            return view.note
+        return self._warned(view)
+
+
+class VitalsTableModel(QAbstractTableModel):
+    """The vital signs tab: one row per reading, newest first, each cell formatted when Qt asks for it
+    (a long stay has over a thousand readings: a QStandardItem per cell took a tenth of a second on
+    every opening). An entered-in-error row is struck through and greyed, with the word in its status."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.rows: list[VitalsView] = []  # newest first
+
+    def set_rows(self, vitals: Sequence[VitalsView]) -> None:
+        """vitals oldest first, as the service returns them."""
+        self.beginResetModel()
+        self.rows = list(reversed(vitals))
+        self.endResetModel()
+
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(VITALS_COLUMNS)
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> object:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return self.tr(VITALS_COLUMNS[section])
         return None
 
     def data(
@@ -247,24 +394,23 @@ class AssessmentTableModel(QAbstractTableModel):
                 return QBrush(tone_colour("muted"))
         return None
 
-    def _text(self, view: AssessmentView, column: int) -> str:
+    def _text(self, view: VitalsView, column: int) -> str:
         if column == 0:
             return local(view.taken_at)
-        if column == 1:
-            return str(view.total)
         if column == 2:
-            return view.band_label
-        if column == 3:
+            if view.systolic is None and view.diastolic is None:
+                return ""
+            return f"{_number(view.systolic)}/{_number(view.diastolic)}"
+        if column == 6:
             if view.entered_in_error:
                 return self.tr("ENTERED IN ERROR: {0}").format(view.void_reason)
-            return view.status
-        if column == 4:
+            return self.tr("Recorded")
+        if column == 7:
             return view.recorded_by
-        return view.note
-
-
-def _number(value: float | None) -> str:
-    return "" if value is None else f"{value:g}"
+        if column == 8:
+            return view.note
+        value = {1: view.pulse_bpm, 3: view.resp_rate, 4: view.spo2, 5: view.temp_c}[column]
+        return _number(value)
 
 
 class EpisodeView(QWidget):
@@ -291,18 +437,21 @@ class EpisodeView(QWidget):
         # Assessments (current versions; history one click away)
         self.model = AssessmentTableModel(self)
         self.table = _readonly_table("Assessments")
-        # Column widths from the rows on screen, not from a sample of a thousand rows of a long stay.
-        self.table.horizontalHeader().setResizeContentsPrecision(0)
+        # Column widths from a screenful of rows, not from a sample of a thousand rows of a long stay
+        # (nor from all 20,000, which precision 0 means while the tab is hidden).
+        self.table.horizontalHeader().setResizeContentsPrecision(_SIZED_ROWS)
         self.table.setModel(self.model)
         self.tabs.addTab(self.table, self.tr("A&ssessments"))
-        self.dose_model = QStandardItemModel(0, len(DOSE_COLUMNS))
-        self.dose_model.setHorizontalHeaderLabels([self.tr(c) for c in DOSE_COLUMNS])
+        self.dose_model = DoseTableModel(self)
         self.dose_table = _readonly_table("Medication")
+        self.dose_table.horizontalHeader().setResizeContentsPrecision(_SIZED_ROWS)
         self.dose_table.setModel(self.dose_model)
         self.tabs.addTab(self.dose_table, self.tr("&Medication"))
-        self.vitals_model = QStandardItemModel(0, len(VITALS_COLUMNS))
-        self.vitals_model.setHorizontalHeaderLabels([self.tr(c) for c in VITALS_COLUMNS])
+        self.vitals_model = VitalsTableModel(self)
         self.vitals_table = _readonly_table("Vital signs")
+        # Column widths from a screenful of rows: 0 ("the rows on screen") measures every row while the
+        # tab is hidden, and a long stay has over a thousand readings.
+        self.vitals_table.horizontalHeader().setResizeContentsPrecision(_SIZED_ROWS)
         self.vitals_table.setModel(self.vitals_model)
         self.tabs.addTab(self.vitals_table, self.tr("&Vital signs"))
         layout.addWidget(self.tabs, 1)
@@ -330,7 +479,7 @@ class EpisodeView(QWidget):
         self.episode: EpisodeDetail | None = None
         # The signed-in user may chart (nurse or physician): an administrator alone only reads.
         self.may_chart = True
-        self.rows: list[AssessmentView] = []
+        self.rows = AssessmentColumns(episode_id=0)  # the assessments shown, oldest first
         self.dose_rows: list[DoseView] = []
         self.vitals_rows: list[VitalsView] = []
         for table in (self.table, self.dose_table, self.vitals_table):
@@ -341,7 +490,7 @@ class EpisodeView(QWidget):
     def show_episode(
         self,
         episode: EpisodeDetail | None,
-        assessments: list[AssessmentView],
+        assessments: AssessmentColumns | Sequence[AssessmentView],
         now: datetime | None,
         *,
         doses: Sequence[DoseView] = (),
@@ -349,12 +498,16 @@ class EpisodeView(QWidget):
         readiness: Sequence[ReadinessRow] = (),
     ) -> None:
         self.episode = episode
+        if not isinstance(assessments, AssessmentColumns):
+            assessments = AssessmentColumns.from_views(episode.id if episode else 0, assessments)
+        if episode is None:
+            assessments = AssessmentColumns(episode_id=0)
         self.rows = assessments
         self.dose_rows = list(doses)
         self.vitals_rows = list(vitals)
-        self.model.set_rows(assessments if episode is not None else [])
-        self.dose_model.removeRows(0, self.dose_model.rowCount())
-        self.vitals_model.removeRows(0, self.vitals_model.rowCount())
+        self.model.set_rows(assessments)
+        self.dose_model.set_rows(self.dose_rows if episode is not None else [])
+        self.vitals_model.set_rows(self.vitals_rows if episode is not None else [])
         if episode is None:
             self.header.setText(self.tr("Select an episode on the left, or admit a patient (Ctrl+N)."))
             self.substances.setText("")
@@ -387,8 +540,6 @@ class EpisodeView(QWidget):
         self.substances.setText(
             self.tr("Substances: ") + (" · ".join(parts) if parts else self.tr("none recorded"))
         )
-        self._fill_doses(self.dose_rows)
-        self._fill_vitals(self.vitals_rows)
         for table, model in (
             (self.table, self.model),
             (self.dose_table, self.dose_model),
@@ -397,65 +548,6 @@ class EpisodeView(QWidget):
             if model.rowCount():
                 table.setCurrentIndex(model.index(0, 0))
         self._update_buttons()
-
-    def _fill_doses(self, doses: list[DoseView]) -> None:
-        roles = {"antagonist": self.tr("Antagonist"), "agonist": self.tr("Opioid agonist")}
-        for view in reversed(doses):
-            warned = ""
-            if view.warnings:
-                warned = self.tr("Warned: {0}. Given because: {1}").format(
-                    "; ".join(view.warnings), view.warning_reason
-                )
-            status = self.tr("Given")
-            if view.entered_in_error:
-                status = self.tr("ENTERED IN ERROR: {0}").format(view.void_reason)
-            form = FORM_ABBREVIATIONS.get(view.form, view.form)
-            cells = [
-                local(view.given_at),
-                f"{view.drug_label} {format_mg(view.dose_mg)} mg {form}",
-                roles.get(view.role, self.tr("Comfort")),
-                status,
-                view.recorded_by,
-                view.note,
-                warned,
-            ]
-            row = [QStandardItem(text) for text in cells]
-            for item in row:
-                item.setData(view.id, ID_ROLE)
-                item.setToolTip(warned or view.description)
-            if view.role == "antagonist" and not view.entered_in_error:
-                font = QFont(row[1].font())
-                font.setBold(True)
-                row[1].setFont(font)
-            if view.entered_in_error:
-                _struck(row)
-            self.dose_model.appendRow(row)
-
-    def _fill_vitals(self, vitals: list[VitalsView]) -> None:
-        for view in reversed(vitals):
-            bp = ""
-            if view.systolic is not None or view.diastolic is not None:
-                bp = f"{_number(view.systolic)}/{_number(view.diastolic)}"
-            status = self.tr("Recorded")
-            if view.entered_in_error:
-                status = self.tr("ENTERED IN ERROR: {0}").format(view.void_reason)
-            cells = [
-                local(view.taken_at),
-                _number(view.pulse_bpm),
-                bp,
-                _number(view.resp_rate),
-                _number(view.spo2),
-                _number(view.temp_c),
-                status,
-                view.recorded_by,
-                view.note,
-            ]
-            row = [QStandardItem(text) for text in cells]
-            for item in row:
-                item.setData(view.id, ID_ROLE)
-            if view.entered_in_error:
-                _struck(row)
-            self.vitals_model.appendRow(row)
 
     def current_tab(self) -> int:
         return self.tabs.currentIndex()
@@ -467,9 +559,9 @@ class EpisodeView(QWidget):
         value = index.data(ID_ROLE)
         return int(value) if value is not None else None
 
-    def selected_assessment(self) -> AssessmentView | None:
+    def selected_assessment(self) -> AssessmentRow | None:
         index = self.table.currentIndex()
-        return self.model.rows[index.row()] if index.isValid() else None
+        return self.model.rows.row(self.model.position(index.row())) if index.isValid() else None
 
     def selected_dose(self) -> DoseView | None:
         wanted = self._selected_id(self.dose_table)
@@ -490,7 +582,7 @@ class EpisodeView(QWidget):
         self.history_button.setEnabled(chosen is not None)
         editable = chosen is not None and not chosen.entered_in_error and is_open
         self.amend_button.setEnabled(editable)
-        record: AssessmentView | DoseView | VitalsView | None = chosen
+        record: AssessmentRow | DoseView | VitalsView | None = chosen
         if tab == TAB_MEDICATION:
             record = self.selected_dose()
         elif tab == TAB_VITALS:
@@ -525,6 +617,7 @@ class MainWindow(QMainWindow):
         # The database's change counter when the ward was last loaded (refresh_if_changed).
         self._seen_version: int | None = None
         self._bedside_stale = False  # another workstation wrote while the bedside was not on screen
+        self._rows_version: int | None = None  # the change counter when the bedside's rows were read
         self.setWindowTitle(self.tr("Withdrawal monitor"))
         self.episodes = EpisodeList()
         self.episode_view = EpisodeView()
@@ -642,6 +735,8 @@ class MainWindow(QMainWindow):
         # database is closed behind it.
         self.backup_timer.stop()
         self.backup_task.wait()
+        if self._trend is not None:
+            self._trend.wait_for_items()
         super().closeEvent(event)
 
     def _build_actions(self) -> None:
@@ -975,7 +1070,8 @@ class MainWindow(QMainWindow):
     def trend_view(self) -> TrendView:
         """The trend view, built on first use."""
         if self._trend is None:
-            self._trend = TrendView(self.service)
+            # The heat map's item scores are read off the GUI thread once the chart is drawn.
+            self._trend = TrendView(self.service, defer_items=True)
             layout = self.trend_tab.layout()
             assert layout is not None
             layout.addWidget(self._trend)
@@ -986,6 +1082,7 @@ class MainWindow(QMainWindow):
         """Tables take the new tones when reloaded; the trend charts draw with colours fixed when they are
         built, so the trend view is built again in the new theme (when next looked at)."""
         if self._trend is not None:
+            self._trend.wait_for_items()
             self._trend.hide()
             self._trend.deleteLater()
             self._trend = None
@@ -1002,7 +1099,23 @@ class MainWindow(QMainWindow):
             self.review_panel.refresh()
         elif current is self.trend_tab and self.episode_view.episode is not None:
             # The trend of the episode open at the bedside; drawn only when looked at (it is the heavy view).
-            self.trend_view.show_episode(self.episode_view.episode.id)
+            # It takes the bedside's assessments, doses and vital signs only when nothing was written
+            # since they were read (the change counter has not moved); otherwise it reads them again.
+            episode_id = self.episode_view.episode.id
+            rows = self.episode_view.rows
+            fresh = (
+                not self._bedside_stale
+                and rows.episode_id == episode_id
+                and self._rows_version is not None
+                and self._data_version() == self._rows_version
+            )
+            if fresh:
+                view = self.episode_view
+                self.trend_view.show_episode(
+                    episode_id, columns=rows, doses=view.dose_rows, vitals=view.vitals_rows
+                )
+            else:
+                self.trend_view.show_episode(episode_id)
 
     def open_from_overview(self, episode_id: int) -> None:
         """From the ward board or the review queue to the bedside view of that episode."""
@@ -1043,11 +1156,15 @@ class MainWindow(QMainWindow):
 
     def open_episode(self, episode_id: int) -> None:
         self._bedside_stale = False
+        # The change counter before the read: the trend may take these assessment columns while it has
+        # not moved (a write during the read moves it, so they are then read again).
+        self._rows_version = self._data_version()
         try:
             detail = self.service.episode(episode_id)
-            # The table shows totals: the 11 item scores of each assessment are not read for it (the
-            # amend form reads its version's items when opened).
-            rows = self.service.assessments(episode_id, with_items=False)
+            # The table shows totals, read as columns (a long stay has 20,000 rows: no view object per
+            # assessment, only the rows on screen are formatted); the amend form reads its version's
+            # items when opened.
+            rows = self.service.assessment_columns(episode_id)
             doses = self.service.doses(episode_id)
             vitals = self.service.vitals(episode_id)
             readiness = self.service.readiness(episode_id)

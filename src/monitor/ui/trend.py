@@ -29,8 +29,8 @@ from __future__ import annotations
 
 import contextlib
 import importlib
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any, Protocol
@@ -39,8 +39,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import numpy as np
 import pyqtgraph as pg
 import pyqtgraph.exporters
-from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QFont, QFontMetricsF, QImage, QPainterPath, QPalette
+from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
+from PySide6.QtGui import QCloseEvent, QColor, QFont, QFontMetricsF, QImage, QPainterPath, QPalette
 from PySide6.QtWidgets import (
     QFileDialog,
     QGraphicsRectItem,
@@ -56,8 +56,16 @@ from PySide6.QtWidgets import (
 from monitor.domain.protocol import Protocol as ClinicProtocol
 from monitor.domain.scales import COWS
 from monitor.services.clock import Clock
-from monitor.services.views import AlertView, AssessmentView, DoseView, EpisodeDetail, VitalsView
+from monitor.services.views import (
+    AlertView,
+    AssessmentColumns,
+    AssessmentView,
+    DoseView,
+    EpisodeDetail,
+    VitalsView,
+)
 from monitor.ui import trend_data as td
+from monitor.ui.background import BackgroundTask
 from monitor.ui.errors import describe
 from monitor.ui.trend_axis import LocalTimeAxis
 
@@ -146,6 +154,7 @@ class _Loaded:
     grid: td.HeatGrid
     start: float
     end: float
+    items_pending: bool = False  # the heat map's item scores are being read (TrendView.defer_items)
 
 
 def _zone(name: str) -> tzinfo:
@@ -296,13 +305,30 @@ class _HeatImage(pg.ImageItem):  # type: ignore[misc]
 
 
 class TrendView(QWidget):
-    """The trend of one episode. show_episode(id) loads it through the service."""
+    """The trend of one episode. show_episode(id) loads it through the service.
 
-    def __init__(self, service: TrendSource, parent: QWidget | None = None) -> None:
+    defer_items: the item scores of the heat map (11 rows per assessment, 220,000 on a long stay) are
+    read off the GUI thread after the chart is drawn, and the heat map filled in when they arrive
+    (heat_map_drawn); the COWS line, doses, alerts and vital signs do not wait for them. Off, they are
+    read with the rest (a stub source without a column-wise read always is)."""
+
+    heat_map_drawn = Signal()
+
+    def __init__(
+        self, service: TrendSource, parent: QWidget | None = None, *, defer_items: bool = False
+    ) -> None:
         super().__init__(parent)
         self.service = service
         self.episode_id: int | None = None
         self._data: _Loaded | None = None
+        self.defer_items = defer_items
+        # The load whose item scores are wanted: (serial, episode id, assessment ids in series order).
+        self._serial = 0
+        self._items_wanted: tuple[int, int, np.ndarray] | None = None
+        self._items_reading: int | None = None  # the serial of the load a running read was started for
+        self._items_task = BackgroundTask(self._read_items, self)
+        self._items_task.done.connect(self._items_read)
+        self._items_task.failed.connect(self._items_failed)
         self._dynamic: list[tuple[Any, Any]] = []  # (plot, item) removed on each load
         self._doses: list[td.DoseMark] = []
         self._dose_x = np.zeros(0)  # epoch seconds of self._doses, sorted
@@ -668,11 +694,23 @@ class TrendView(QWidget):
 
     # --- loading ----------------------------------------------------------------------------------
 
-    def show_episode(self, episode_id: int) -> None:
-        """Load (or reload) an episode through the service and draw it. A failure shows as a message."""
+    def show_episode(
+        self,
+        episode_id: int,
+        *,
+        columns: AssessmentColumns | None = None,
+        doses: Sequence[DoseView] | None = None,
+        vitals: Sequence[VitalsView] | None = None,
+    ) -> None:
+        """Load (or reload) an episode through the service and draw it. A failure shows as a message.
+
+        columns, doses, vitals: the episode's records as the caller has just read them (the bedside,
+        when nothing was written since), so that they are not read twice; None reads them."""
         self.episode_id = episode_id
+        self._serial += 1
+        self._items_wanted = None
         try:
-            loaded = self._load(episode_id)
+            loaded = self._load(episode_id, columns, doses, vitals)
         except Exception as exc:  # shown as words, never a traceback (design.md)
             self._clear()
             self._data = None
@@ -686,6 +724,70 @@ class TrendView(QWidget):
         else:
             self._say("")
         self.show_whole_episode()
+        if loaded.items_pending:
+            ids = np.asarray(loaded.series.columns.ids, dtype=np.int64)[loaded.series.rows]
+            self._items_wanted = (self._serial, episode_id, ids)
+            self._restart_items()
+        else:
+            self.heat_map_drawn.emit()
+
+    def heat_map_pending(self) -> bool:
+        """True while the item scores of the episode shown are still being read."""
+        return self._items_wanted is not None
+
+    def wait_for_items(self, timeout_ms: int = 60_000) -> None:
+        """Block until a read of item scores in progress ends (closing, tests)."""
+        self._items_task.wait(timeout_ms)
+
+    def _read_items(self) -> tuple[tuple[int, int, np.ndarray], td.FloatArray] | None:
+        """In the worker thread: the item scores of the load wanted when it starts."""
+        wanted = self._items_wanted
+        read_items = getattr(self.service, "assessment_item_columns", None)
+        if wanted is None or read_items is None:
+            return None
+        return wanted, td.item_matrix(wanted[2], read_items(wanted[1]))
+
+    def _items_read(self, result: object) -> None:
+        self._items_reading = None
+        wanted = self._items_wanted
+        if wanted is None:
+            return
+        if result is None or not isinstance(result, tuple) or result[0][0] != wanted[0]:
+            self._restart_items()  # read for an earlier load: read again for this one
+            return
+        data = self._data
+        assert data is not None
+        self._items_wanted = None
+        series = replace(data.series, items=result[1])
+        data.series = series
+        data.grid = td.heat_grid(series.xs, series.items, until=data.end)
+        data.items_pending = False
+        self._draw_heat_map(data.grid)
+        self.heat_map_drawn.emit()
+
+    def _restart_items(self) -> None:
+        """Start reading the wanted load's item scores, once a read still going (for an earlier load)
+        has ended: one read at a time, the latest load's last."""
+        wanted = self._items_wanted
+        if wanted is None or self._items_reading == wanted[0]:
+            return
+        if self._items_task.start():
+            self._items_reading = wanted[0]
+        else:
+            QTimer.singleShot(5, self._restart_items)
+
+    def _items_failed(self, text: str) -> None:
+        self._items_reading = None
+        if self._items_wanted is None:
+            return
+        self._items_wanted = None
+        self._say(self.tr("The item scores could not be read: {0}").format(text))
+        self.heat_map_drawn.emit()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self._items_wanted = None
+        self.wait_for_items()
+        super().closeEvent(event)
 
     def refresh(self) -> None:
         if self.episode_id is not None:
@@ -695,26 +797,53 @@ class TrendView(QWidget):
         self.message_label.setText(text)
         self.message_label.setVisible(bool(text))
 
-    def _load(self, episode_id: int) -> _Loaded:
+    def _read_series(self, episode_id: int, columns: AssessmentColumns | None) -> td.CowsSeries:
+        """The COWS and item scores in two column-wise reads (no view object per assessment); a source
+        without them (a stub) through its view objects. defer_items: the items are left blank here (NaN)
+        and read after the chart is drawn (show_episode)."""
+        service = self.service
+        read_columns = getattr(service, "assessment_columns", None)
+        read_items = getattr(service, "assessment_item_columns", None)
+        if read_columns is None or read_items is None:
+            return td.cows_series(service.assessments(episode_id))
+        if columns is None or columns.episode_id != episode_id:
+            columns = read_columns(episode_id)
+        return td.cows_columns(columns, None if self.defer_items else read_items(episode_id))
+
+    def _load(
+        self,
+        episode_id: int,
+        columns: AssessmentColumns | None = None,
+        given: Sequence[DoseView] | None = None,
+        taken: Sequence[VitalsView] | None = None,
+    ) -> _Loaded:
         service = self.service
         episode = service.episode(episode_id)
-        series = td.cows_series(service.assessments(episode_id))
+        series = self._read_series(episode_id, columns)
         protocol = service.protocol()
-        doses = td.dose_marks(service.doses(episode_id), series, protocol)
+        if given is None or any(d.episode_id != episode_id for d in given[:1]):
+            given = service.doses(episode_id)
+        if taken is None or any(v.episode_id != episode_id for v in taken[:1]):
+            taken = service.vitals(episode_id)
+        doses = td.dose_marks(given, series, protocol)
         alerts = td.alert_marks(service.alerts(include_inactive=True, episode_id=episode_id))
-        vitals, arrays = td.vitals_series(service.vitals(episode_id))
+        vitals, arrays = td.vitals_series(taken)
         now = service.clock.now()
         start = td.epoch(episode.admitted_at)
         end = td.epoch(episode.discharged_at) if episode.discharged_at else td.epoch(now)
+        pending = self.defer_items and hasattr(service, "assessment_item_columns") and len(series) > 0
         return _Loaded(
             episode=episode,
             zone=_zone(episode.tz_name),
             series=series,
+            items_pending=pending,
             doses=doses,
             alerts=alerts,
             vitals=vitals,
             vital_arrays=arrays,
-            grid=td.heat_grid(series.xs, series.items, until=end),
+            grid=td.HeatGrid(np.full((len(COWS.items), 0), np.nan), 0.0, 1.0)
+            if pending
+            else td.heat_grid(series.xs, series.items, until=end),
             start=start,
             end=end,
         )
@@ -1187,7 +1316,7 @@ class TrendView(QWidget):
         item_number = None
         if plot is self.items_plot and 0 <= y < len(COWS.items):
             item_number = len(COWS.items) - int(y)
-        text = self.assessment_text(data.series.views[index], item_number)
+        text = self.assessment_text(data.series.point(index), item_number)
         doses = self._doses_near(x, 5) if plot is self.cows_plot else []
         if doses:  # on a dose line: what was given, then the nearest assessment
             text = "\n".join([*(self._dose_tip(d) for d in doses), text])
@@ -1198,7 +1327,9 @@ class TrendView(QWidget):
             cursor.setValue(self.to_view_x(ax))
             cursor.show()
 
-    def assessment_text(self, view: AssessmentView, item_number: int | None = None) -> str:
+    def assessment_text(
+        self, view: AssessmentView | td.AssessmentPoint, item_number: int | None = None
+    ) -> str:
         """What the hover shows for one assessment: exact local time, total, band, items, author."""
         when = view.taken_at.astimezone(self._zone).strftime("%a %d %b %Y %H:%M:%S %Z")
         head = [

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import operator
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 import numpy as np
@@ -17,26 +17,37 @@ import numpy.typing as npt
 
 from monitor.domain.protocol import Protocol
 from monitor.domain.scales import COWS
-from monitor.services.views import AlertView, AssessmentView, DoseView, VitalsView
+from monitor.services.views import (
+    AlertView,
+    AssessmentColumns,
+    AssessmentItemColumns,
+    AssessmentView,
+    DoseView,
+    VitalsView,
+)
 
 __all__ = [
     "VITAL_SERIES",
     "AlertMark",
+    "AssessmentPoint",
     "Baseline",
     "CowsSeries",
     "DoseMark",
     "HeatGrid",
     "alert_marks",
+    "cows_columns",
     "cows_series",
     "dose_marks",
     "epoch",
     "heat_grid",
+    "item_matrix",
     "nearest_index",
     "vitals_series",
 ]
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
+IntArray = npt.NDArray[np.int64]
 
 # A heat-map cell holds the latest assessment until the next one, but not across a gap in charting
 # longer than this (the gap then shows as blank: no assessment, not "unchanged").
@@ -66,54 +77,141 @@ def _empty() -> FloatArray:
 
 
 @dataclass(frozen=True)
+class AssessmentPoint:
+    """What the hover tells of one assessment (the attributes of AssessmentView it uses)."""
+
+    id: int
+    taken_at: datetime
+    total: int
+    band_label: str
+    status: str
+    version: int
+    recorded_by: str
+    recorded_by_name: str
+    entered_in_error: bool
+    void_reason: str
+    amend_reason: str
+    items: dict[str, int]
+
+
+@dataclass(frozen=True)
 class CowsSeries:
     """The episode's current assessments split into what the line joins and what it must not.
 
-    xs, ys, items, views, amended: the valid assessments (not entered in error), oldest first; items is
-    (11, n) in COWS form order (row 0 = item 1). error_*: assessments entered in error, drawn apart.
-    """
+    xs, ys, items, amended: the valid assessments (not entered in error), oldest first; items is
+    (11, n) in COWS form order (row 0 = item 1), NaN where an item was not read. error_*: assessments
+    entered in error, drawn apart. rows, error_rows: their positions in `columns` (the one read)."""
 
+    columns: AssessmentColumns = field(default_factory=lambda: AssessmentColumns(episode_id=0))
     xs: FloatArray = field(default_factory=_empty)
     ys: FloatArray = field(default_factory=_empty)
     items: FloatArray = field(default_factory=lambda: np.zeros((len(COWS.items), 0)))
-    views: tuple[AssessmentView, ...] = ()
+    rows: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     amended: BoolArray = field(default_factory=lambda: np.zeros(0, dtype=bool))
     error_xs: FloatArray = field(default_factory=_empty)
     error_ys: FloatArray = field(default_factory=_empty)
-    error_views: tuple[AssessmentView, ...] = ()
+    error_rows: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
     def __len__(self) -> int:
-        return len(self.views)
+        return int(self.xs.size)
+
+    def point(self, index: int) -> AssessmentPoint:
+        """The valid assessment at index (as xs) for the hover."""
+        c = self.columns
+        i = int(self.rows[index])
+        assessment_id = c.ids[i]
+        scores = self.items[:, index]
+        return AssessmentPoint(
+            id=assessment_id,
+            taken_at=c.taken_at_utc(i),
+            total=c.totals[i],
+            band_label=c.band_labels[i],
+            status=c.status(i),
+            version=c.versions[i],
+            recorded_by=c.recorded_by(i),
+            recorded_by_name=c.recorded_by_name(i),
+            entered_in_error=c.entered_in_error[i],
+            void_reason=c.void_reasons.get(assessment_id, ""),
+            amend_reason=c.amend_reasons.get(assessment_id, ""),
+            items={k: int(v) for k, v in zip(COWS.keys, scores, strict=True) if not math.isnan(v)},
+        )
+
+
+_SORTED_KEYS = tuple(sorted(COWS.keys))
+_ROW_OF_KEY = {key: row for row, key in enumerate(COWS.keys)}
+_SORTED_KEY_ROWS = np.array([_ROW_OF_KEY[k] for k in _SORTED_KEYS], dtype=np.int64)
+
+
+def item_matrix(ids: IntArray, scores: AssessmentItemColumns) -> FloatArray:
+    """(11, len(ids)) COWS item scores of the assessments `ids` (row 0 = item 1), NaN where none was
+    read; rows of other assessments (superseded versions) are left out."""
+    n = ids.size
+    image = np.full((len(COWS.keys), n), math.nan)
+    count = len(scores.values)
+    if n == 0 or count == 0:
+        return image
+    of = np.fromiter(scores.assessment_ids, dtype=np.int64, count=count)
+    values = np.fromiter(scores.values, dtype=np.float64, count=count)
+    whole, extra = divmod(count, len(_SORTED_KEYS))
+    if not extra and scores.item_keys == _SORTED_KEYS * whole:  # the usual case: every item, in key order
+        rows = np.tile(_SORTED_KEY_ROWS, whole)
+    else:
+        rows = np.fromiter((_ROW_OF_KEY.get(k, -1) for k in scores.item_keys), dtype=np.int64, count=count)
+    order = np.argsort(ids, kind="stable")
+    sorted_ids = ids[order]
+    at = np.minimum(np.searchsorted(sorted_ids, of), n - 1)
+    keep = (sorted_ids[at] == of) & (rows >= 0)
+    image[rows[keep], order[at[keep]]] = values[keep]
+    return image
+
+
+def cows_columns(columns: AssessmentColumns, scores: AssessmentItemColumns | None = None) -> CowsSeries:
+    """The series from the service's column-wise read (scores None: the items are all NaN)."""
+    n = len(columns)
+    xs_all = np.fromiter(columns.taken_at, dtype=np.float64, count=n)
+    totals = np.fromiter(columns.totals, dtype=np.float64, count=n)
+    voided = np.fromiter(columns.entered_in_error, dtype=bool, count=n)
+    is_cows = np.fromiter((s == COWS.code for s in columns.scales), dtype=bool, count=n)
+    ids = np.fromiter(columns.ids, dtype=np.int64, count=n)
+    # oldest first (the service's order); a stub's may not be: sort by (time, id)
+    order = np.lexsort((ids, xs_all))
+    valid = order[(~voided[order]) & is_cows[order]]
+    errors = order[voided[order] & is_cows[order]]
+    versions = np.fromiter(columns.versions, dtype=np.int64, count=n)
+    if scores is not None:
+        items = item_matrix(ids[valid], scores)
+    else:
+        items = np.full((len(COWS.keys), valid.size), math.nan)
+    return CowsSeries(
+        columns=columns,
+        xs=xs_all[valid],
+        ys=totals[valid],
+        items=items,
+        rows=valid,
+        amended=versions[valid] > 1,
+        error_xs=xs_all[errors],
+        error_ys=totals[errors],
+        error_rows=errors,
+    )
 
 
 def cows_series(assessments: Sequence[AssessmentView]) -> CowsSeries:
-    ordered = sorted(assessments, key=lambda a: (a.taken_at, a.id))
-    valid = tuple(a for a in ordered if not a.entered_in_error and a.is_current and a.scale == COWS.code)
-    voided = tuple(a for a in ordered if a.entered_in_error and a.scale == COWS.code)
-    n = len(valid)
-    keys = COWS.keys
-    xs = np.fromiter((a.taken_at.timestamp() for a in valid), dtype=np.float64, count=n)
-    ys = np.fromiter((a.total for a in valid), dtype=np.float64, count=n)
+    """The series from view objects (a stub source, tests)."""
+    current = [a for a in assessments if a.is_current]
+    episode_id = current[0].episode_id if current else 0
+    series = cows_columns(AssessmentColumns.from_views(episode_id, current))
+    valid = [current[i] for i in series.rows.tolist()]
+    n, keys = len(valid), COWS.keys
     getter = operator.itemgetter(*keys)
     try:  # a saved assessment always has every item: one C call per assessment
         rows = [getter(a.items) for a in valid]
         items = np.array(rows, dtype=np.float64).reshape(n, len(keys)).T.copy()
-    except KeyError:  # never from the service; a stub may leave items out: they show as blank cells
+    except KeyError:  # a stub may leave items out: they show as blank cells
         flat = np.fromiter(
             (a.items.get(k, math.nan) for a in valid for k in keys), dtype=np.float64, count=n * len(keys)
         )
         items = flat.reshape(n, len(keys)).T.copy()
-    amended = np.fromiter((a.version > 1 for a in valid), dtype=bool, count=n)
-    return CowsSeries(
-        xs=xs,
-        ys=ys,
-        items=items,
-        views=valid,
-        amended=amended,
-        error_xs=np.array([a.taken_at.timestamp() for a in voided], dtype=np.float64),
-        error_ys=np.array([a.total for a in voided], dtype=np.float64),
-        error_views=voided,
-    )
+    return replace(series, items=items)
 
 
 def nearest_index(xs: FloatArray, x: float) -> int | None:
@@ -134,7 +232,6 @@ class Baseline:
 
     x: float
     total: int
-    view: AssessmentView
 
 
 @dataclass(frozen=True)
@@ -157,8 +254,7 @@ def _baseline(series: CowsSeries, given: float, max_age: timedelta) -> Baseline 
     index = int(np.searchsorted(series.xs, given, side="right")) - 1
     if index < 0 or series.xs[index] < given - max_age.total_seconds():
         return None
-    view = series.views[index]
-    return Baseline(x=float(series.xs[index]), total=view.total, view=view)
+    return Baseline(x=float(series.xs[index]), total=int(series.ys[index]))
 
 
 def dose_marks(doses: Sequence[DoseView], series: CowsSeries, protocol: Protocol) -> list[DoseMark]:

@@ -1,0 +1,102 @@
+"""The column-wise read of an episode's assessments (issue 9): the bedside table and the trend read a
+long stay as plain columns; they must say exactly what the view objects say."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+
+from monitor.domain.scales import COWS
+from monitor.services.clinical import ClinicalService
+from monitor.services.views import AssessmentColumns, AssessmentInput
+from tests.conftest import T0, FakeClock
+from tests.helpers import admission, all_items, cows
+
+MINUTE = timedelta(minutes=1)
+
+
+def _chart(service: ClinicalService, nurse: str, physician: str, clock: FakeClock) -> int:
+    """Five COWS by two authors (one with a note and seconds and microseconds in its time), one amended
+    and one entered in error after a physician signed the period off, one amended before it."""
+    episode = service.admit(nurse, admission(T0 - 6 * 60 * MINUTE))
+    other = service.ensure_user("rn.kim", "Kim Park", "nurse").username
+
+    def at(minutes_before_t0: int) -> None:
+        clock.current = T0 - minutes_before_t0 * MINUTE
+
+    at(299)
+    a = service.record_assessment(nurse, episode, cows(T0 - 300 * MINUTE, sweating=1))
+    at(290)
+    service.amend_assessment(other, a.id, cows(a.taken_at, sweating=2), "sweat was soaking")
+    at(239)
+    b = service.record_assessment(other, episode, cows(T0 - 240 * MINUTE, sweating=2, tremor=2))
+    at(229)
+    odd = T0 - 230 * MINUTE + timedelta(seconds=7, microseconds=123_457)
+    c = service.record_assessment(
+        nurse, episode, AssessmentInput(taken_at=odd, items=all_items(0, yawning=1), note="asleep after")
+    )
+    at(199)
+    service.record_assessment(nurse, episode, cows(T0 - 200 * MINUTE, gi_upset=5))
+    at(195)
+    service.sign_off(physician, episode, "Reviewed")
+    at(190)
+    service.amend_assessment(nurse, b.id, cows(b.taken_at, sweating=1, tremor=2), "sweating misread")
+    service.mark_entered_in_error(nurse, c.id, "wrong patient")
+    return episode
+
+
+def test_the_columns_say_what_the_view_objects_say(
+    service: ClinicalService, nurse: str, physician: str, clock: FakeClock
+) -> None:
+    episode = _chart(service, nurse, physician, clock)
+    views = service.assessments(episode)
+    columns = service.assessment_columns(episode)
+    assert len(columns) == len(views) == 4
+    assert columns.ids == tuple(v.id for v in views)
+    assert columns.taken_at == tuple(v.taken_at.timestamp() for v in views)  # exactly, microseconds too
+    assert [columns.taken_at_utc(i) for i in range(4)] == [v.taken_at for v in views]
+    assert columns.totals == tuple(v.total for v in views)
+    assert columns.band_keys == tuple(v.band_key for v in views)
+    assert columns.band_labels == tuple(v.band_label for v in views)
+    assert columns.versions == tuple(v.version for v in views)
+    assert columns.entered_in_error == tuple(v.entered_in_error for v in views)
+    assert [columns.status(i) for i in range(4)] == [v.status for v in views]
+    assert [columns.recorded_by(i) for i in range(4)] == [v.recorded_by for v in views]
+    assert [columns.recorded_by_name(i) for i in range(4)] == [v.recorded_by_name for v in views]
+    assert columns.notes == tuple(v.note for v in views)
+    assert columns.void_reasons == {v.id: v.void_reason for v in views if v.entered_in_error}
+    assert columns.amend_reasons == {v.id: v.amend_reason for v in views if v.version > 1}
+    assert columns.changed_after_sign_off == {v.id for v in views if v.changed_after_sign_off}
+    # what the test charted: an amendment and a void after sign-off, an amendment before it
+    assert [columns.status(i) for i in range(4)] == [
+        "Amended",
+        "Amended after sign-off",
+        "Entered in error after sign-off",
+        "Original",
+    ]
+    # the same columns made from the view objects (a stub source's path); authors may be numbered apart
+    made = AssessmentColumns.from_views(episode, views)
+    assert [(made.recorded_by(i), made.recorded_by_name(i)) for i in range(4)] == [
+        (columns.recorded_by(i), columns.recorded_by_name(i)) for i in range(4)
+    ]
+    assert replace(made, authors=columns.authors, users=columns.users) == columns
+
+
+def test_the_item_scores_of_every_version_in_one_read(
+    service: ClinicalService, nurse: str, physician: str, clock: FakeClock
+) -> None:
+    episode = _chart(service, nurse, physician, clock)
+    scores = service.assessment_item_columns(episode)
+    read: dict[int, dict[str, int]] = {}
+    for assessment_id, key, value in zip(scores.assessment_ids, scores.item_keys, scores.values, strict=True):
+        read.setdefault(assessment_id, {})[key] = value
+    for view in service.assessments(episode):
+        assert read[view.id] == view.items
+        assert sorted(read[view.id]) == sorted(COWS.keys)
+    assert len(read) == 6  # the 4 current versions and the 2 they replaced
+
+
+def test_an_episode_without_assessments_has_empty_columns(service: ClinicalService, nurse: str) -> None:
+    episode = service.admit(nurse, admission(T0 - 60 * MINUTE))
+    assert len(service.assessment_columns(episode)) == 0
+    assert service.assessment_item_columns(episode).values == ()
