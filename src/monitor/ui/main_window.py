@@ -192,16 +192,56 @@ class EpisodeList(QWidget):
             self.opened.emit(int(index.data(ID_ROLE)))
 
 
-class AssessmentTableModel(QAbstractTableModel):
+class _RecordsModel(QAbstractTableModel):
+    """A read-only table of an episode's records, newest first, each cell formatted when Qt asks for it,
+    so only the rows on screen ever are (a long stay has 20,000 assessments and a thousand vital sign
+    sets). An entered-in-error row is struck through and greyed; its status cell says so."""
+
+    columns: Sequence[str] = ()
+
+    def count(self) -> int:
+        raise NotImplementedError
+
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else self.count()
+
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.columns)
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> object:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return self.tr(self.columns[section])
+        return None
+
+    @staticmethod
+    def struck(role: int) -> object:
+        """The look of an entered-in-error row for `role` (None: the table's own)."""
+        if role == Qt.ItemDataRole.FontRole:
+            font = QFont()
+            font.setStrikeOut(True)
+            return font
+        if role == Qt.ItemDataRole.ForegroundRole:
+            return QBrush(tone_colour("muted"))
+        return None
+
+
+class AssessmentTableModel(_RecordsModel):
     """The assessments tab: one row per current assessment, newest first (what the nurse looks for).
 
     A cell is formatted when Qt asks for it, so only the rows on screen ever are: a long stay has
     20,000 assessments, and one QStandardItem per cell (120,000 of them) took about a second to build on
     every opening. An entered-in-error row is struck through and greyed, with the word in its status."""
 
+    columns = ASSESSMENT_COLUMNS
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.rows = AssessmentColumns(episode_id=0)  # oldest first; shown newest first
+
+    def count(self) -> int:
+        return len(self.rows)
 
     def set_rows(self, assessments: AssessmentColumns) -> None:
         """assessments oldest first, as the service returns them (one column-wise read)."""
@@ -212,19 +252,6 @@ class AssessmentTableModel(QAbstractTableModel):
     def position(self, row: int) -> int:
         """The index in self.rows of a table row (the newest is row 0)."""
         return len(self.rows) - 1 - row
-
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(ASSESSMENT_COLUMNS)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> object:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return self.tr(ASSESSMENT_COLUMNS[section])
-        return None
 
     def data(
         self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole
@@ -237,12 +264,7 @@ class AssessmentTableModel(QAbstractTableModel):
         if role == ID_ROLE:
             return self.rows.ids[i]
         if self.rows.entered_in_error[i]:
-            if role == Qt.ItemDataRole.FontRole:
-                font = QFont()
-                font.setStrikeOut(True)
-                return font
-            if role == Qt.ItemDataRole.ForegroundRole:
-                return QBrush(tone_colour("muted"))
+            return self.struck(role)
         return None
 
     def _text(self, i: int, column: int) -> str:
@@ -266,33 +288,25 @@ def _number(value: float | None) -> str:
     return "" if value is None else f"{value:g}"
 
 
-class DoseTableModel(QAbstractTableModel):
+class DoseTableModel(_RecordsModel):
     """The medication tab: one row per dose, newest first, each cell formatted when Qt asks for it (a
     long stay has hundreds of doses). An antagonist's medicine is bold; an entered-in-error row is struck
     through and greyed, with the word in its status; every cell's tooltip is the warning or the dose."""
 
+    columns = DOSE_COLUMNS
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.rows: list[DoseView] = []  # newest first
+
+    def count(self) -> int:
+        return len(self.rows)
 
     def set_rows(self, doses: Sequence[DoseView]) -> None:
         """doses oldest first, as the service returns them."""
         self.beginResetModel()
         self.rows = list(reversed(doses))
         self.endResetModel()
-
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(DOSE_COLUMNS)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> object:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return self.tr(DOSE_COLUMNS[section])
-        return None
 
     def _warned(self, view: DoseView) -> str:
         if not view.warnings:
@@ -314,17 +328,12 @@ class DoseTableModel(QAbstractTableModel):
             return view.id
         if role == Qt.ItemDataRole.ToolTipRole:
             return self._warned(view) or view.description
-        if role == Qt.ItemDataRole.FontRole:
-            if view.entered_in_error:
-                font = QFont()
-                font.setStrikeOut(True)
-                return font
-            if view.role == "antagonist" and column == 1:
-                font = QFont()
-                font.setBold(True)
-                return font
-        if role == Qt.ItemDataRole.ForegroundRole and view.entered_in_error:
-            return QBrush(tone_colour("muted"))
+        if view.entered_in_error:
+            return self.struck(role)
+        if role == Qt.ItemDataRole.FontRole and view.role == "antagonist" and column == 1:
+            font = QFont()
+            font.setBold(True)
+            return font
         return None
 
     def _text(self, view: DoseView, column: int) -> str:
@@ -347,33 +356,25 @@ class DoseTableModel(QAbstractTableModel):
         return self._warned(view)
 
 
-class VitalsTableModel(QAbstractTableModel):
+class VitalsTableModel(_RecordsModel):
     """The vital signs tab: one row per reading, newest first, each cell formatted when Qt asks for it
     (a long stay has over a thousand readings: a QStandardItem per cell took a tenth of a second on
     every opening). An entered-in-error row is struck through and greyed, with the word in its status."""
 
+    columns = VITALS_COLUMNS
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.rows: list[VitalsView] = []  # newest first
+
+    def count(self) -> int:
+        return len(self.rows)
 
     def set_rows(self, vitals: Sequence[VitalsView]) -> None:
         """vitals oldest first, as the service returns them."""
         self.beginResetModel()
         self.rows = list(reversed(vitals))
         self.endResetModel()
-
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(VITALS_COLUMNS)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> object:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return self.tr(VITALS_COLUMNS[section])
-        return None
 
     def data(
         self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole
@@ -386,12 +387,7 @@ class VitalsTableModel(QAbstractTableModel):
         if role == ID_ROLE:
             return view.id
         if view.entered_in_error:
-            if role == Qt.ItemDataRole.FontRole:
-                font = QFont()
-                font.setStrikeOut(True)
-                return font
-            if role == Qt.ItemDataRole.ForegroundRole:
-                return QBrush(tone_colour("muted"))
+            return self.struck(role)
         return None
 
     def _text(self, view: VitalsView, column: int) -> str:
