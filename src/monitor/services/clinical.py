@@ -760,26 +760,11 @@ class ClinicalService(
             void = voids.get(row.id)
             author = users[row.recorded_by_id]
             views.append(
-                AssessmentView(
-                    id=row.id,
-                    root_id=row.root_id or row.id,
-                    version=row.version,
-                    episode_id=row.episode_id,
-                    scale=row.scale,
-                    taken_at=row.taken_at,
-                    recorded_at=row.recorded_at,
-                    recorded_by=author.username,
-                    recorded_by_name=author.display_name,
-                    tz_name=row.tz_name,
-                    items=items[row.id],
-                    total=row.total,
-                    band_key=band.key,
-                    band_label=band.label,
-                    pulse_bpm=row.pulse_bpm,
-                    note=row.note,
-                    late_reason=row.late_reason,
-                    replaces_id=row.replaces_id,
-                    amend_reason=row.amend_reason,
+                _assessment_view(
+                    row,
+                    author,
+                    items[row.id],
+                    band,
                     superseded_by_id=successors.get(row.id),
                     changed_after_sign_off=changed_after_sign_off(row, void),
                     void_reason=void.reason if void else "",
@@ -818,6 +803,14 @@ def _new_assessment_view(row: Assessment, author: User, result: scales.Score) ->
     version, so not amended, not entered in error, not changed after a sign-off; the items as saved
     (in the order a query of them returns, by key)."""
     band = scales.SCALES[row.scale].band_for(row.total)
+    return _assessment_view(row, author, dict(sorted(result.answers.items())), band)
+
+
+def _assessment_view(
+    row: Any, author: User, items: dict[str, int], band: scales.Band, **state: Any
+) -> AssessmentView:
+    """An assessment row (an Assessment or a row of its columns) as a view; state: what only the other
+    rows can tell (superseded_by_id, changed_after_sign_off, the void's reason, who and when)."""
     return AssessmentView(
         id=row.id,
         root_id=row.root_id or row.id,
@@ -829,7 +822,7 @@ def _new_assessment_view(row: Assessment, author: User, result: scales.Score) ->
         recorded_by=author.username,
         recorded_by_name=author.display_name,
         tz_name=row.tz_name,
-        items=dict(sorted(result.answers.items())),
+        items=items,
         total=row.total,
         band_key=band.key,
         band_label=band.label,
@@ -838,6 +831,7 @@ def _new_assessment_view(row: Assessment, author: User, result: scales.Score) ->
         late_reason=row.late_reason,
         replaces_id=row.replaces_id,
         amend_reason=row.amend_reason,
+        **state,
     )
 
 
