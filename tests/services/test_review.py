@@ -192,9 +192,9 @@ def test_an_amendment_after_sign_off_is_marked(
 def test_a_long_stays_board_row_is_the_same_read_from_its_last_day(
     service: ClinicalService, nurse: str, clock: FakeClock
 ) -> None:
-    """The board reads a long stay's assessments from when its row needs them (the sparkline's day, the
-    newest two, the last antagonist's reassessment slots): the row is the one the whole record gives,
-    however the COWS lie (an old pair, a dose days ago whose +2 h slot was met, an amended one)."""
+    """The board reads a long stay's COWS from when its row needs them (the sparkline's day, the newest
+    two, the last antagonist's reassessment slots) and its last antagonist alone: the row is the one the
+    whole record gives, however the COWS lie (an old pair, a dose days ago whose +2 h slot was met)."""
     from monitor.services.review import _ward_row
     from monitor.services.timeline_builder import build_timelines, load_protocol
     from monitor.store.models import Episode, Patient
@@ -230,10 +230,14 @@ def test_a_long_stays_board_row_is_the_same_read_from_its_last_day(
             select(Episode, Patient).join(Patient, Patient.id == Episode.patient_id)
         ).all()
         whole = build_timelines(session, [episode for episode, _patient in pairs])
-        expected = {
-            episode.id: _ward_row(whole[episode.id], episode, patient, [], protocol, clock.now())
-            for episode, patient in pairs
-        }
+        expected = {}
+        for episode, patient in pairs:
+            timeline = whole[episode.id]
+            antagonists = [d for d in timeline.doses if d.drug in ("naltrexone", "naloxone")]
+            last = antagonists[-1] if antagonists else None
+            expected[episode.id] = _ward_row(
+                timeline.assessments, last, episode, patient, [], protocol, clock.now()
+            )
     for episode_id in (quiet, dosed, silent):
         assert board[episode_id] == expected[episode_id]
     assert board[silent].latest_total == 5 and board[silent].change == 2  # the old pair still counts

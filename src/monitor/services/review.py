@@ -14,10 +14,10 @@ from sqlalchemy.orm import Session
 
 from monitor.domain import medications, scales
 from monitor.domain.protocol import Protocol
-from monitor.domain.timeline import Timeline
+from monitor.domain.timeline import DoseRecord, ScoredAssessment
 from monitor.services.base import ServiceBase, require_reason
 from monitor.services.errors import Conflict, ValidationError
-from monitor.services.timeline_builder import build_timelines, load_protocol, second_newest_cows_times
+from monitor.services.timeline_builder import current_cows, load_protocol, second_newest_cows_times
 from monitor.services.views import AlertView, ReviewItem, SignOffView, WardRow
 from monitor.store import audit
 from monitor.store.models import AuditEntry, Dose, DoseVoid, Episode, Patient, SignOff, User
@@ -52,14 +52,16 @@ class ReviewMixin(ServiceBase):
                 .join(Patient, Patient.id == Episode.patient_id)
                 .where(Episode.discharged_at.is_(None))
             ).all()
-            episodes = [episode for episode, _patient in rows]
-            # Every open episode's record in one query per kind (not five queries per episode), and only
-            # what a row shows: a 20,000-assessment stay is read from about its last day.
-            since = _board_window(session, episodes, protocol, now)
-            timelines = build_timelines(session, episodes, records_since=since)
+            ids = [episode.id for episode, _patient in rows]
+            # Only what a row shows, for every open episode at once: the last antagonist dose, and the
+            # COWS from when the row needs them (a 20,000-assessment stay is read from about its last day).
+            last_doses = _last_antagonists(session, ids)
+            since = _board_window(ids, last_doses, second_newest_cows_times(session, ids), protocol, now)
+            cows = current_cows(session, ids, since)
             board = [
                 _ward_row(
-                    timelines[episode.id],
+                    cows[episode.id],
+                    last_doses.get(episode.id),
                     episode,
                     patient,
                     by_episode.get(episode.id, []),
@@ -199,43 +201,56 @@ def _sign_off_view(row: SignOff, username: str) -> SignOffView:
     )
 
 
-def _board_window(
-    session: Session, episodes: Sequence[Episode], protocol: Protocol, now: datetime
-) -> dict[int, datetime]:
-    """From when each episode's records matter to its ward-board row (_ward_row): the sparkline's span,
-    the newest two COWS (the latest total and its change), the last antagonist dose and its
-    reassessment slots (whether each was met), whichever reaches back furthest."""
-    ids = [e.id for e in episodes]
-    window = {i: now - SPARKLINE_SPAN for i in ids}
-    for episode_id, second_newest in second_newest_cows_times(session, ids).items():
-        window[episode_id] = min(window[episode_id], second_newest)
+def _last_antagonists(session: Session, episode_ids: Sequence[int]) -> dict[int, DoseRecord]:
+    """Each episode's newest valid antagonist dose (naltrexone, naloxone), in one query."""
     antagonists = [d.key for d in medications.DRUGS if d.role is medications.DrugRole.ANTAGONIST]
-    earliest_slot = min(protocol.reassess_first, protocol.reassess_second) - protocol.reassess_tolerance
-    for episode_id, last_given in session.execute(
-        select(Dose.episode_id, func.max(Dose.given_at))
-        .where(Dose.episode_id.in_(ids), Dose.drug.in_(antagonists))
+    valid = (
+        select(Dose)
+        .where(Dose.episode_id.in_(episode_ids), Dose.drug.in_(antagonists))
         .where(~select(DoseVoid.dose_id).where(DoseVoid.dose_id == Dose.id).exists())
-        .group_by(Dose.episode_id)
-    ):
-        window[episode_id] = min(window[episode_id], last_given, last_given + earliest_slot)
+        .order_by(Dose.episode_id, Dose.given_at, Dose.id)
+    )
+    return {
+        d.episode_id: DoseRecord(id=d.id, drug=d.drug, form=d.form, dose_mg=d.dose_mg, given_at=d.given_at)
+        for d in session.scalars(valid)  # oldest first: the newest of each episode is kept
+    }
+
+
+def _board_window(
+    episode_ids: Sequence[int],
+    last_doses: dict[int, DoseRecord],
+    second_newest: dict[int, datetime],
+    protocol: Protocol,
+    now: datetime,
+) -> dict[int, datetime]:
+    """From when each episode's COWS matter to its ward-board row (_ward_row): the sparkline's span, the
+    newest two (the latest total and its change) and the last antagonist's reassessment slots (whether
+    each was met), whichever reaches back furthest."""
+    earliest_slot = min(protocol.reassess_first, protocol.reassess_second) - protocol.reassess_tolerance
+    window = {}
+    for i in episode_ids:
+        moments = [now - SPARKLINE_SPAN]
+        if i in second_newest:
+            moments.append(second_newest[i])
+        if i in last_doses:
+            moments.append(last_doses[i].given_at + earliest_slot)
+        window[i] = min(moments)
     return window
 
 
 def _ward_row(
-    timeline: Timeline,
+    cows: Sequence[ScoredAssessment],
+    last_dose: DoseRecord | None,
     episode: Episode,
     patient: Patient,
     alerts: Sequence[AlertView],
     protocol: Protocol,
     now: datetime,
 ) -> WardRow:
-    cows = timeline.assessments
+    """cows: the episode's current COWS, oldest first (at least those since _board_window's moment);
+    last_dose: its newest antagonist dose."""
     latest = cows[-1] if cows else None
     before = cows[-2] if len(cows) > 1 else None
-    antagonists = [
-        d for d in timeline.doses if medications.drug(d.drug).role is medications.DrugRole.ANTAGONIST
-    ]
-    last_dose = antagonists[-1] if antagonists else None
     due_at = (latest.taken_at if latest else episode.admitted_at) + protocol.routine_interval
     reason = "routine"
     if last_dose is not None:

@@ -8,10 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import TypeVar
 
-from sqlalchemy import Select, bindparam, func, or_, select
-from sqlalchemy.orm import InstrumentedAttribute, Session, aliased
+from sqlalchemy import and_, bindparam, func, or_, select
+from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.elements import BindParameter
 
 from monitor.domain.protocol import Protocol
@@ -161,52 +160,47 @@ def second_newest_cows_times(session: Session, episode_ids: Sequence[int]) -> di
     return found
 
 
-_Statement = TypeVar("_Statement", bound=Select)  # type: ignore[type-arg]
+def current_cows(
+    session: Session, episode_ids: Sequence[int], since: Mapping[int, datetime] | None = None
+) -> dict[int, list[ScoredAssessment]]:
+    """Each episode's current, valid COWS, oldest first, in one query. since, for views of the recent
+    past (the ward board): an episode named in it from that moment on (one index range per episode)."""
+    ids = list(episode_ids)
+    bounds = {i: moment for i, moment in (since or {}).items() if i in ids}
+    statement = _TIMELINE_ASSESSMENTS
+    if bounds:
+        statement = statement.where(
+            or_(
+                Assessment.episode_id.not_in(list(bounds)),
+                *(and_(Assessment.episode_id == i, Assessment.taken_at >= t) for i, t in bounds.items()),
+            )
+        )
+    assessments: dict[int, list[ScoredAssessment]] = {i: [] for i in ids}
+    for row in session.execute(statement, {"episode_ids": ids}):
+        assessments[row.episode_id].append(
+            ScoredAssessment(id=row.id, taken_at=row.taken_at, total=row.total, root_id=row.root_id)
+        )
+    return assessments
 
 
-def _from(
-    statement: _Statement,
-    moment: InstrumentedAttribute[datetime],
-    since: Mapping[int, datetime],
-    ids: Sequence[int],
-) -> _Statement:
-    """The statement, limited for the episodes in `since` to rows from the earliest of their moments on:
-    one bound the (episode, time) indexes serve as a range, where a bound per episode would not be."""
-    if not since:
-        return statement
-    floor = moment >= min(since.values())
-    if all(i in since for i in ids):
-        return statement.where(floor)
-    return statement.where(or_(moment.class_.episode_id.not_in(list(since)), floor))
-
-
-def build_timelines(
-    session: Session, episodes: Sequence[Episode], *, records_since: Mapping[int, datetime] | None = None
-) -> dict[int, Timeline]:
+def build_timelines(session: Session, episodes: Sequence[Episode]) -> dict[int, Timeline]:
     """The rules' view of several episodes, by episode id: one query per record kind for all of them
     (no N+1), reading plain columns rather than ORM objects (a long stay has tens of thousands of rows).
 
     Assessment items are not read: the rules work on totals (the trend and the forms read items through
-    their own queries). records_since, for views of the recent past only (the ward board), never for
-    the rules: the episodes named in it get their assessments, doses and vital signs from the earliest of
-    their moments on (at least what each asked for)."""
+    their own queries)."""
     if not episodes:
         return {}
     ids = [e.id for e in episodes]
     of_episodes = {"episode_ids": ids}
-    since = {i: moment for i, moment in (records_since or {}).items() if i in ids}
-    assessments: dict[int, list[ScoredAssessment]] = {i: [] for i in ids}
-    for row in session.execute(_from(_TIMELINE_ASSESSMENTS, Assessment.taken_at, since, ids), of_episodes):
-        assessments[row.episode_id].append(
-            ScoredAssessment(id=row.id, taken_at=row.taken_at, total=row.total, root_id=row.root_id)
-        )
+    assessments = current_cows(session, ids)
     doses: dict[int, list[DoseRecord]] = {i: [] for i in ids}
-    for d in session.execute(_from(_TIMELINE_DOSES, Dose.given_at, since, ids), of_episodes):
+    for d in session.execute(_TIMELINE_DOSES, of_episodes):
         doses[d.episode_id].append(
             DoseRecord(id=d.id, drug=d.drug, form=d.form, dose_mg=d.dose_mg, given_at=d.given_at)
         )
     vitals: dict[int, list[VitalsRecord]] = {i: [] for i in ids}
-    for v in session.execute(_from(_TIMELINE_VITALS, Vitals.taken_at, since, ids), of_episodes):
+    for v in session.execute(_TIMELINE_VITALS, of_episodes):
         vitals[v.episode_id].append(
             VitalsRecord(
                 id=v.id,
