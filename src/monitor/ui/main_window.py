@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from functools import partial
+from typing import Any
 
 from PySide6.QtCore import (
     QAbstractTableModel,
@@ -227,6 +228,22 @@ class _RecordsModel(QAbstractTableModel):
         return None
 
 
+class _NewestFirstModel(_RecordsModel):
+    """Records given oldest first, as the services return them, shown newest first."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.rows: list[Any] = []  # newest first
+
+    def count(self) -> int:
+        return len(self.rows)
+
+    def set_rows(self, records: Sequence[Any]) -> None:
+        self.beginResetModel()
+        self.rows = list(reversed(records))
+        self.endResetModel()
+
+
 class AssessmentTableModel(_RecordsModel):
     """The assessments tab: one row per current assessment, newest first (what the nurse looks for).
 
@@ -288,25 +305,12 @@ def _number(value: float | None) -> str:
     return "" if value is None else f"{value:g}"
 
 
-class DoseTableModel(_RecordsModel):
+class DoseTableModel(_NewestFirstModel):
     """The medication tab: one row per dose, newest first, each cell formatted when Qt asks for it (a
     long stay has hundreds of doses). An antagonist's medicine is bold; an entered-in-error row is struck
     through and greyed, with the word in its status; every cell's tooltip is the warning or the dose."""
 
     columns = DOSE_COLUMNS
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.rows: list[DoseView] = []  # newest first
-
-    def count(self) -> int:
-        return len(self.rows)
-
-    def set_rows(self, doses: Sequence[DoseView]) -> None:
-        """doses oldest first, as the service returns them."""
-        self.beginResetModel()
-        self.rows = list(reversed(doses))
-        self.endResetModel()
 
     def _warned(self, view: DoseView) -> str:
         if not view.warnings:
@@ -356,25 +360,12 @@ class DoseTableModel(_RecordsModel):
         return self._warned(view)
 
 
-class VitalsTableModel(_RecordsModel):
+class VitalsTableModel(_NewestFirstModel):
     """The vital signs tab: one row per reading, newest first, each cell formatted when Qt asks for it
     (a long stay has over a thousand readings: a QStandardItem per cell took a tenth of a second on
     every opening). An entered-in-error row is struck through and greyed, with the word in its status."""
 
     columns = VITALS_COLUMNS
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.rows: list[VitalsView] = []  # newest first
-
-    def count(self) -> int:
-        return len(self.rows)
-
-    def set_rows(self, vitals: Sequence[VitalsView]) -> None:
-        """vitals oldest first, as the service returns them."""
-        self.beginResetModel()
-        self.rows = list(reversed(vitals))
-        self.endResetModel()
 
     def data(
         self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole
