@@ -17,10 +17,15 @@ from monitor.domain.protocol import Protocol
 from monitor.domain.timeline import DoseRecord, ScoredAssessment
 from monitor.services.base import ServiceBase, require_reason
 from monitor.services.errors import Conflict, ValidationError
-from monitor.services.timeline_builder import current_cows, load_protocol, second_newest_cows_times
+from monitor.services.timeline_builder import (
+    current_cows,
+    last_antagonist_doses,
+    load_protocol,
+    second_newest_cows_times,
+)
 from monitor.services.views import AlertView, ReviewItem, SignOffView, WardRow
 from monitor.store import audit
-from monitor.store.models import AuditEntry, Dose, DoseVoid, Episode, Patient, SignOff, User
+from monitor.store.models import AuditEntry, Episode, Patient, SignOff, User
 
 REVIEW_INTERVAL = timedelta(hours=24)  # issue 4: episodes not reviewed for 24 h join the queue
 SPARKLINE_SPAN = timedelta(hours=24)
@@ -55,7 +60,7 @@ class ReviewMixin(ServiceBase):
             ids = [episode.id for episode, _patient in rows]
             # Only what a row shows, for every open episode at once: the last antagonist dose, and the
             # COWS from when the row needs them (a 20,000-assessment stay is read from about its last day).
-            last_doses = _last_antagonists(session, ids)
+            last_doses = last_antagonist_doses(session, ids)
             since = _board_window(ids, last_doses, second_newest_cows_times(session, ids), protocol, now)
             cows = current_cows(session, ids, since)
             board = [
@@ -199,21 +204,6 @@ def _sign_off_view(row: SignOff, username: str) -> SignOffView:
         signed_by=username,
         comment=row.comment,
     )
-
-
-def _last_antagonists(session: Session, episode_ids: Sequence[int]) -> dict[int, DoseRecord]:
-    """Each episode's newest valid antagonist dose (naltrexone, naloxone), in one query."""
-    antagonists = [d.key for d in medications.DRUGS if d.role is medications.DrugRole.ANTAGONIST]
-    valid = (
-        select(Dose)
-        .where(Dose.episode_id.in_(episode_ids), Dose.drug.in_(antagonists))
-        .where(~select(DoseVoid.dose_id).where(DoseVoid.dose_id == Dose.id).exists())
-        .order_by(Dose.episode_id, Dose.given_at, Dose.id)
-    )
-    return {
-        d.episode_id: DoseRecord(id=d.id, drug=d.drug, form=d.form, dose_mg=d.dose_mg, given_at=d.given_at)
-        for d in session.scalars(valid)  # oldest first: the newest of each episode is kept
-    }
 
 
 def _board_window(

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import and_, bindparam, func, or_, select
+from sqlalchemy import ColumnElement, and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.elements import BindParameter
 
+from monitor.domain.medications import DRUGS, DrugRole
 from monitor.domain.protocol import Protocol
 from monitor.domain.timeline import DoseRecord, LastUse, ScoredAssessment, Timeline, VitalsRecord
 from monitor.store.models import (
@@ -30,18 +32,27 @@ from monitor.store.models import (
 )
 
 
+def _current_and_valid(assessment: Any) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
+    """An assessment row (of Assessment or an alias of it) that is its newest version and not entered
+    in error: what the rules, the ward board and the trend count."""
+    successor = aliased(Assessment)
+    return (
+        ~select(successor.id).where(successor.replaces_id == assessment.id).exists(),
+        ~select(AssessmentVoid.assessment_id).where(AssessmentVoid.assessment_id == assessment.id).exists(),
+    )
+
+
+def _valid_dose() -> ColumnElement[bool]:
+    """A dose not entered in error."""
+    return ~select(DoseVoid.dose_id).where(DoseVoid.dose_id == Dose.id).exists()
+
+
 def current_assessments(session: Session, episode_id: int, scale: str = "COWS") -> Sequence[Assessment]:
     """Current, valid assessments of one scale (the rules read COWS totals; another scale must not mix in)."""
-    successor = aliased(Assessment)
     return session.scalars(
         select(Assessment)
         .where(Assessment.episode_id == episode_id, Assessment.scale == scale)
-        .where(~select(successor.id).where(successor.replaces_id == Assessment.id).exists())
-        .where(
-            ~select(AssessmentVoid.assessment_id)
-            .where(AssessmentVoid.assessment_id == Assessment.id)
-            .exists()
-        )
+        .where(*_current_and_valid(Assessment))
         .order_by(Assessment.taken_at, Assessment.id)
     ).all()
 
@@ -49,8 +60,7 @@ def current_assessments(session: Session, episode_id: int, scale: str = "COWS") 
 def valid_doses(session: Session, episode_id: int) -> Sequence[Dose]:
     return session.scalars(
         select(Dose)
-        .where(Dose.episode_id == episode_id)
-        .where(~select(DoseVoid.dose_id).where(DoseVoid.dose_id == Dose.id).exists())
+        .where(Dose.episode_id == episode_id, _valid_dose())
         .order_by(Dose.given_at, Dose.id)
     ).all()
 
@@ -93,20 +103,15 @@ def build_timeline(session: Session, episode: Episode) -> Timeline:
 # The statements of build_timelines, built once (building them cost more than running them: the
 # timeline is read in every clinical write). Executed with {"episode_ids": [...]}.
 _EPISODE_IDS: BindParameter[list[int]] = bindparam("episode_ids", expanding=True)
-_successor = aliased(Assessment)
 _TIMELINE_ASSESSMENTS = (
     select(Assessment.id, Assessment.episode_id, Assessment.taken_at, Assessment.total, Assessment.root_id)
     .where(Assessment.episode_id.in_(_EPISODE_IDS), Assessment.scale == "COWS")
-    .where(~select(_successor.id).where(_successor.replaces_id == Assessment.id).exists())
-    .where(
-        ~select(AssessmentVoid.assessment_id).where(AssessmentVoid.assessment_id == Assessment.id).exists()
-    )
+    .where(*_current_and_valid(Assessment))
     .order_by(Assessment.episode_id, Assessment.taken_at, Assessment.id)
 )
 _TIMELINE_DOSES = (
     select(Dose.id, Dose.episode_id, Dose.drug, Dose.form, Dose.dose_mg, Dose.given_at)
-    .where(Dose.episode_id.in_(_EPISODE_IDS))
-    .where(~select(DoseVoid.dose_id).where(DoseVoid.dose_id == Dose.id).exists())
+    .where(Dose.episode_id.in_(_EPISODE_IDS), _valid_dose())
     .order_by(Dose.episode_id, Dose.given_at, Dose.id)
 )
 _TIMELINE_VITALS = (
@@ -139,14 +144,11 @@ def second_newest_cows_times(session: Session, episode_ids: Sequence[int]) -> di
     entry without any): read from the newest end of the (episode, taken_at) index, so a long stay costs
     what a short one does."""
     newest = aliased(Assessment)
-    newer = aliased(Assessment)
-    current = (
-        newest.episode_id == Episode.id,
-        newest.scale == "COWS",
-        ~select(newer.id).where(newer.replaces_id == newest.id).exists(),
-        ~select(AssessmentVoid.assessment_id).where(AssessmentVoid.assessment_id == newest.id).exists(),
+    newest_first = (
+        select(newest.taken_at)
+        .where(newest.episode_id == Episode.id, newest.scale == "COWS", *_current_and_valid(newest))
+        .order_by(newest.taken_at.desc(), newest.id.desc())
     )
-    newest_first = select(newest.taken_at).where(*current).order_by(newest.taken_at.desc(), newest.id.desc())
     found: dict[int, datetime] = {}
     for episode_id, second, first in session.execute(
         select(
@@ -181,6 +183,20 @@ def current_cows(
             ScoredAssessment(id=row.id, taken_at=row.taken_at, total=row.total, root_id=row.root_id)
         )
     return assessments
+
+
+def last_antagonist_doses(session: Session, episode_ids: Sequence[int]) -> dict[int, DoseRecord]:
+    """Each episode's newest valid antagonist dose (naltrexone, naloxone), in one query."""
+    antagonists = [d.key for d in DRUGS if d.role is DrugRole.ANTAGONIST]
+    rows = session.execute(
+        select(Dose.id, Dose.episode_id, Dose.drug, Dose.form, Dose.dose_mg, Dose.given_at)
+        .where(Dose.episode_id.in_(episode_ids), Dose.drug.in_(antagonists), _valid_dose())
+        .order_by(Dose.episode_id, Dose.given_at, Dose.id)
+    )
+    return {  # oldest first: the newest of each episode is the one kept
+        d.episode_id: DoseRecord(id=d.id, drug=d.drug, form=d.form, dose_mg=d.dose_mg, given_at=d.given_at)
+        for d in rows
+    }
 
 
 def build_timelines(session: Session, episodes: Sequence[Episode]) -> dict[int, Timeline]:
