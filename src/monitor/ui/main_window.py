@@ -1066,14 +1066,15 @@ class MainWindow(QMainWindow):
         return self._trend
 
     def _theme_changed(self, _scheme: str) -> None:
-        """Tables take the new tones when reloaded; the trend charts draw with colours fixed when they are
-        built, so the trend view is built again in the new theme (when next looked at)."""
+        """The tables ask for their tones as they paint; the trend charts draw with colours fixed when
+        they are built, so the trend view is built again in the new theme (now if on screen, else when
+        next looked at). Nothing is read again from the database."""
         if self._trend is not None:
             self._trend.wait_for_items()
             self._trend.hide()
             self._trend.deleteLater()
             self._trend = None
-        self.refresh()
+            self._refresh_overview()
 
     def _refresh_overview(self) -> None:
         """Reload the ward board or review queue when it is the view on screen (the others on demand)."""
