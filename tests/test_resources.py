@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import configparser
+import os
 import shutil
 import struct
 import subprocess
@@ -116,14 +117,21 @@ def run_tool(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(args, capture_output=True, text=True, timeout=120, check=False)
 
 
-@pytest.mark.skipif(shutil.which("appstreamcli") is None, reason="appstreamcli is not installed")
+# The validators come from distribution packages: a developer's machine may lack them (skipped, said
+# so); CI installs both (.ci/run), so there a missing one fails instead of skipping.
+OUTSIDE_CI = os.environ.get("CI") != "true"
+
+
+@pytest.mark.skipif(
+    OUTSIDE_CI and shutil.which("appstreamcli") is None, reason="appstreamcli is not installed"
+)
 def test_appstreamcli_validates_the_metainfo() -> None:
     result = run_tool("appstreamcli", "validate", "--no-net", str(METAINFO))
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 @pytest.mark.skipif(
-    shutil.which("desktop-file-validate") is None,
+    OUTSIDE_CI and shutil.which("desktop-file-validate") is None,
     reason="desktop-file-validate (desktop-file-utils) is not installed",
 )
 def test_desktop_file_validate_accepts_the_entry() -> None:
