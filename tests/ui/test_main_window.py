@@ -27,6 +27,7 @@ from monitor.ui.admit_dialog import AdmitDialog
 from monitor.ui.dialogs import ReasonDialog
 from monitor.ui.main_window import MainWindow
 from monitor.ui.timefmt import to_qdatetime
+from monitor.ui.trend import TrendView
 from tests.conftest import FakeClock
 from tests.helpers import admission, cows
 
@@ -257,6 +258,15 @@ def test_ward_board_and_review_queue_are_one_keystroke_away_and_open_the_episode
     window.actions_by_name["Review queue"].trigger()  # Ctrl+3
     assert window.views.currentWidget() is window.review_panel
     assert window.actions_by_name["Bedside"].shortcut().toString() == "Ctrl+1"
+
+
+def test_the_trend_view_with_no_episode_open_is_not_a_blank_page(qtbot: QtBot, window: MainWindow) -> None:
+    window.episode_view.show_episode(None, [], None)  # nothing open at the bedside
+    window.actions_by_name["Trend"].trigger()  # Ctrl+4
+    assert window.views.currentWidget() is window.trend_tab
+    [shown] = window.trend_tab.findChildren(TrendView)  # (asked of the page, not built by asking)
+    assert shown.isVisible() and shown.last_24h_button.isVisible()
+    assert shown.cows_points()[0].size == 0
 
 
 def test_trend_view_shows_the_episode_open_at_the_bedside(

@@ -1104,6 +1104,9 @@ class MainWindow(QMainWindow):
                 )
             else:
                 self.trend_view.show_episode(episode_id)
+        elif current is self.trend_tab:
+            # No episode open at the bedside: the view's empty charts and buttons, not a blank page.
+            self.trend_view.show()
 
     def open_from_overview(self, episode_id: int) -> None:
         """From the ward board or the review queue to the bedside view of that episode."""
