@@ -25,7 +25,7 @@ from monitor.services.views import SubstanceInput
 from monitor.ui import errors as ui_errors
 from monitor.ui.admit_dialog import AdmitDialog
 from monitor.ui.dialogs import ReasonDialog
-from monitor.ui.main_window import MainWindow
+from monitor.ui.main_window import ID_ROLE, MainWindow
 from monitor.ui.timefmt import to_qdatetime
 from monitor.ui.trend import TrendView
 from tests.conftest import FakeClock
@@ -331,3 +331,25 @@ def test_opening_a_patient_from_the_alert_list_goes_to_the_bedside_view(
     window.open_alert_episode(ward["jordan"])  # what a double-click in the alert list does
     assert window.views.currentIndex() == 0
     assert window.current_episode() is not None and window.current_episode().name == "Jordan Sample"
+
+
+def test_no_two_alt_keys_on_the_ward_screen_are_the_same(window: MainWindow) -> None:
+    """Alt+letter must do one thing: a tab or button sharing a menu's letter takes the key from the menu
+    (Alt+V opened the Vital signs tab, not the View menu)."""
+    import re
+
+    from PySide6.QtWidgets import QAbstractButton, QTabBar
+
+    window.open_episode(window.episodes.model.index(0, 0).data(ID_ROLE))
+    texts = [action.text() for action in window.menuBar().actions()]
+    texts += [b.text() for b in window.findChildren(QAbstractButton) if b.isVisibleTo(window)]
+    for bar in window.findChildren(QTabBar):
+        if bar.isVisibleTo(window):
+            texts += [bar.tabText(i) for i in range(bar.count())]
+    letters: dict[str, list[str]] = {}
+    for text in texts:
+        found = re.search(r"&([^&])", text)
+        if found:
+            letters.setdefault(found.group(1).lower(), []).append(text)
+    assert len(letters) >= 15  # the menus, views, tabs and bedside buttons all have one
+    assert {key: used for key, used in letters.items() if len(used) > 1} == {}

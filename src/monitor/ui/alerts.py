@@ -342,9 +342,9 @@ class AlertBar(QFrame):
         layout.addLayout(text_column, 1)
 
         self.acknowledge_button = _button(self.tr("&Acknowledge…"), self)
-        self.snooze_button = _button(self.tr("S&nooze…"), self)
+        self.snooze_button = _button(self.tr("Snoo&ze…"), self)
         self.silence_button = _button(self.tr("Si&lence"), self)
-        self.show_all_button = _button(self.tr("Sho&w all"), self)
+        self.show_all_button = _button(self.tr("Show all"), self)
         for button in (
             self.acknowledge_button,
             self.snooze_button,

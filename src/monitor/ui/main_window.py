@@ -428,7 +428,7 @@ class EpisodeView(QWidget):
         # (nor from all 20,000, which precision 0 means while the tab is hidden).
         self.table.horizontalHeader().setResizeContentsPrecision(_SIZED_ROWS)
         self.table.setModel(self.model)
-        self.tabs.addTab(self.table, self.tr("A&ssessments"))
+        self.tabs.addTab(self.table, self.tr("Assessme&nts"))
         self.dose_model = DoseTableModel(self)
         self.dose_table = _readonly_table("Medication")
         self.dose_table.horizontalHeader().setResizeContentsPrecision(_SIZED_ROWS)
@@ -440,14 +440,14 @@ class EpisodeView(QWidget):
         # tab is hidden, and a long stay has over a thousand readings.
         self.vitals_table.horizontalHeader().setResizeContentsPrecision(_SIZED_ROWS)
         self.vitals_table.setModel(self.vitals_model)
-        self.tabs.addTab(self.vitals_table, self.tr("&Vital signs"))
+        self.tabs.addTab(self.vitals_table, self.tr("Vital si&gns"))
         layout.addWidget(self.tabs, 1)
 
         buttons = QHBoxLayout()
         self.record_button = _button(self.tr("&Record COWS…"), "Ctrl+R")
-        self.dose_button = _button(self.tr("&Give dose…"), "Ctrl+M")
-        self.vitals_button = _button(self.tr("Record vi&tals…"), "Ctrl+T")
-        self.history_button = _button(self.tr("&History…"), "Ctrl+H")
+        self.dose_button = _button(self.tr("Give d&ose…"), "Ctrl+M")
+        self.vitals_button = _button(self.tr("Record vitals…"), "Ctrl+T")
+        self.history_button = _button(self.tr("Histor&y…"), "Ctrl+H")
         self.amend_button = _button(self.tr("Am&end…"), "Ctrl+E")
         self.void_button = _button(self.tr("Entered &in error…"))
         self.discharge_button = _button(self.tr("&Discharge…"), "Ctrl+D")
@@ -628,7 +628,7 @@ class MainWindow(QMainWindow):
         self.views.setAccessibleName("Views")
         self.views.addTab(splitter, self.tr("&Bedside"))
         self.views.addTab(self.ward_board, self.tr("&Ward board"))
-        self.views.addTab(self.review_panel, self.tr("Re&view queue"))
+        self.views.addTab(self.review_panel, self.tr("Review &queue"))
         # The trend view (eight pyqtgraph plots, a fifth of a second to build) is built the first time
         # it is looked at, not at every start: its tab holds a page it is put into then.
         self._trend: TrendView | None = None
