@@ -194,7 +194,8 @@ def test_a_long_stays_board_row_is_the_same_read_from_its_last_day(
 ) -> None:
     """The board reads a long stay's COWS from when its row needs them (the sparkline's day, the newest
     two, the last antagonist's reassessment slots) and its last antagonist alone: the row is the one the
-    whole record gives, however the COWS lie (an old pair, a dose days ago whose +2 h slot was met)."""
+    whole record gives, however the COWS lie (an old pair, a dose days ago whose +2 h slot was met, a
+    dose whose +30 min slot was met and whose +2 h slot is still open)."""
     from monitor.services.review import _ward_row
     from monitor.services.timeline_builder import build_timelines, load_protocol
     from monitor.store.models import Episode, Patient
@@ -222,6 +223,11 @@ def test_a_long_stays_board_row_is_the_same_read_from_its_last_day(
         clock.current = start + offset
         chart()
     clock.advance(days=1)  # the newest COWS of two of them are over a day old
+    fresh = service.admit(nurse, admission(clock.now() - HOUR, "L-4", "Fay Fresh", "5D"))
+    service.record_dose(nurse, fresh, DoseInput("naltrexone", "oral", 25, clock.now(), warning_reason="test"))
+    clock.advance(minutes=25)
+    service.record_assessment(nurse, fresh, cows(clock.now(), yawning=1))  # meets the +30 min slot
+    clock.advance(minutes=75)
 
     board = {row.episode_id: row for row in service.ward_board()}
     with service.db.read() as session:
@@ -238,8 +244,9 @@ def test_a_long_stays_board_row_is_the_same_read_from_its_last_day(
             expected[episode.id] = _ward_row(
                 timeline.assessments, last, episode, patient, [], protocol, clock.now()
             )
-    for episode_id in (quiet, dosed, silent):
+    for episode_id in (quiet, dosed, silent, fresh):
         assert board[episode_id] == expected[episode_id]
+    assert board[fresh].next_due_reason == "post-dose +2 h"  # the open slot, not the one met
     assert board[silent].latest_total == 5 and board[silent].change == 2  # the old pair still counts
     assert board[dosed].last_antagonist == "naltrexone 25 mg PO"
     assert len(board[quiet].sparkline) == 0  # nothing in the last 24 h: no sparkline, same as before

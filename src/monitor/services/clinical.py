@@ -28,6 +28,7 @@ from monitor.services.exporting import ExportingMixin
 from monitor.services.importing import ImportingMixin
 from monitor.services.medication import MedicationMixin
 from monitor.services.review import ReviewMixin
+from monitor.services.timeline_builder import newest_cows
 from monitor.services.views import (
     AdmissionRequest,
     AssessmentColumns,
@@ -372,7 +373,7 @@ class ClinicalService(
                 .where(Episode.discharged_at.is_(None))
                 .order_by(Episode.bed, Patient.name)
             ).all()
-            latest = self._latest_current(session, [e.id for e, _ in episodes])
+            latest = newest_cows(session, [e.id for e, _ in episodes])
             result = []
             for episode, patient in episodes:
                 last = latest.get(episode.id)
@@ -657,39 +658,6 @@ class ClinicalService(
             )
         if session.get(AssessmentVoid, row.id) is not None:
             raise Conflict(f"Cannot {what}: this assessment is already marked entered in error.")
-
-    def _latest_current(self, session: Session, episode_ids: Sequence[int]) -> dict[int, Assessment]:
-        """The latest current, valid assessment of each episode, in one query."""
-        if not episode_ids:
-            return {}
-        successor = aliased(Assessment)
-        valid = (
-            select(Assessment)
-            .where(Assessment.episode_id.in_(episode_ids))
-            .where(~select(successor.id).where(successor.replaces_id == Assessment.id).exists())
-            .where(
-                ~select(AssessmentVoid.assessment_id)
-                .where(AssessmentVoid.assessment_id == Assessment.id)
-                .exists()
-            )
-            .subquery()
-        )
-        latest_time = (
-            select(valid.c.episode_id, func.max(valid.c.taken_at).label("taken_at"))
-            .group_by(valid.c.episode_id)
-            .subquery()
-        )
-        rows = session.scalars(
-            select(Assessment)
-            .join(valid, valid.c.id == Assessment.id)
-            .join(
-                latest_time,
-                (latest_time.c.episode_id == valid.c.episode_id)
-                & (latest_time.c.taken_at == valid.c.taken_at),
-            )
-            .order_by(Assessment.id)
-        ).all()
-        return {row.episode_id: row for row in rows}
 
     def _assessment_views(
         self,

@@ -43,11 +43,12 @@ class ReviewMixin(ServiceBase):
         with self.db.read() as session:
             return session.scalar(select(func.max(AuditEntry.id))) or 0
 
-    def ward_board(self) -> list[WardRow]:
-        """Every open episode, the worst first: highest alert needing action, then the highest COWS."""
+    def ward_board(self, alerts: Sequence[AlertView] | None = None) -> list[WardRow]:
+        """Every open episode, the worst first: highest alert needing action, then the highest COWS.
+        alerts: the current alerts (self.alerts()) when the caller has just read them for the alert bar."""
         now = self.clock.now()
         by_episode: dict[int, list[AlertView]] = {}
-        for alert in self.alerts():
+        for alert in self.alerts() if alerts is None else alerts:
             if alert.needs_action or alert.state == "snoozed":
                 by_episode.setdefault(alert.episode_id, []).append(alert)
         with self.db.read() as session:
@@ -214,16 +215,22 @@ def _board_window(
     now: datetime,
 ) -> dict[int, datetime]:
     """From when each episode's COWS matter to its ward-board row (_ward_row): the sparkline's span, the
-    newest two (the latest total and its change) and the last antagonist's reassessment slots (whether
-    each was met), whichever reaches back furthest."""
-    earliest_slot = min(protocol.reassess_first, protocol.reassess_second) - protocol.reassess_tolerance
+    newest two (the latest total and its change) and the last antagonist's reassessment slots still open
+    (whether each was met), whichever reaches back furthest. A slot whose window has closed changes
+    nothing on the row, so the COWS around it are not read."""
+    tolerance = protocol.reassess_tolerance
     window = {}
     for i in episode_ids:
         moments = [now - SPARKLINE_SPAN]
         if i in second_newest:
             moments.append(second_newest[i])
         if i in last_doses:
-            moments.append(last_doses[i].given_at + earliest_slot)
+            given_at = last_doses[i].given_at
+            moments.extend(
+                given_at + offset - tolerance
+                for offset in (protocol.reassess_first, protocol.reassess_second)
+                if given_at + offset + tolerance >= now
+            )
         window[i] = min(moments)
     return window
 

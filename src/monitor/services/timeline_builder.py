@@ -6,11 +6,12 @@ entered-in-error records are left out. One query per record kind (no N+1).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, bindparam, func, or_, select
+from sqlalchemy import ColumnElement, CompoundSelect, bindparam, func, select, union_all
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.elements import BindParameter
 
@@ -59,9 +60,7 @@ def current_assessments(session: Session, episode_id: int, scale: str = "COWS") 
 
 def valid_doses(session: Session, episode_id: int) -> Sequence[Dose]:
     return session.scalars(
-        select(Dose)
-        .where(Dose.episode_id == episode_id, _valid_dose())
-        .order_by(Dose.given_at, Dose.id)
+        select(Dose).where(Dose.episode_id == episode_id, _valid_dose()).order_by(Dose.given_at, Dose.id)
     ).all()
 
 
@@ -103,8 +102,15 @@ def build_timeline(session: Session, episode: Episode) -> Timeline:
 # The statements of build_timelines, built once (building them cost more than running them: the
 # timeline is read in every clinical write). Executed with {"episode_ids": [...]}.
 _EPISODE_IDS: BindParameter[list[int]] = bindparam("episode_ids", expanding=True)
+_COWS_COLUMNS = (
+    Assessment.id,
+    Assessment.episode_id,
+    Assessment.taken_at,
+    Assessment.total,
+    Assessment.root_id,
+)
 _TIMELINE_ASSESSMENTS = (
-    select(Assessment.id, Assessment.episode_id, Assessment.taken_at, Assessment.total, Assessment.root_id)
+    select(*_COWS_COLUMNS)
     .where(Assessment.episode_id.in_(_EPISODE_IDS), Assessment.scale == "COWS")
     .where(*_current_and_valid(Assessment))
     .order_by(Assessment.episode_id, Assessment.taken_at, Assessment.id)
@@ -162,27 +168,81 @@ def second_newest_cows_times(session: Session, episode_ids: Sequence[int]) -> di
     return found
 
 
+def newest_cows(session: Session, episode_ids: Sequence[int]) -> dict[int, ScoredAssessment]:
+    """Each episode's newest current, valid COWS (none for an episode without any), read from the
+    newest end of the (episode, taken_at) index: a long stay costs what a short one does."""
+    newest = aliased(Assessment)
+    newest_id = (
+        select(newest.id)
+        .where(newest.episode_id == Episode.id, newest.scale == "COWS", *_current_and_valid(newest))
+        .order_by(newest.taken_at.desc(), newest.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    rows = session.execute(
+        select(*_COWS_COLUMNS)
+        .select_from(Episode)
+        .join(Assessment, Assessment.id == newest_id)
+        .where(Episode.id.in_(episode_ids))
+    )
+    return {
+        row.episode_id: ScoredAssessment(
+            id=row.id, taken_at=row.taken_at, total=row.total, root_id=row.root_id
+        )
+        for row in rows
+    }
+
+
 def current_cows(
     session: Session, episode_ids: Sequence[int], since: Mapping[int, datetime] | None = None
 ) -> dict[int, list[ScoredAssessment]]:
-    """Each episode's current, valid COWS, oldest first, in one query. since, for views of the recent
-    past (the ward board): an episode named in it from that moment on (one index range per episode)."""
+    """Each episode's current, valid COWS, oldest first. since, for views of the recent past (the ward
+    board): an episode named in it from that moment on, read as one index range of its own."""
     ids = list(episode_ids)
-    bounds = {i: moment for i, moment in (since or {}).items() if i in ids}
-    statement = _TIMELINE_ASSESSMENTS
-    if bounds:
-        statement = statement.where(
-            or_(
-                Assessment.episode_id.not_in(list(bounds)),
-                *(and_(Assessment.episode_id == i, Assessment.taken_at >= t) for i, t in bounds.items()),
-            )
-        )
+    wanted = set(ids)
+    bounds = [(i, moment) for i, moment in (since or {}).items() if i in wanted]
+    bounded = {i for i, _moment in bounds}
     assessments: dict[int, list[ScoredAssessment]] = {i: [] for i in ids}
-    for row in session.execute(statement, {"episode_ids": ids}):
-        assessments[row.episode_id].append(
-            ScoredAssessment(id=row.id, taken_at=row.taken_at, total=row.total, root_id=row.root_id)
-        )
+    reads: list[tuple[Any, dict[str, Any]]] = []
+    whole = [i for i in ids if i not in bounded]
+    if whole:
+        reads.append((_TIMELINE_ASSESSMENTS, {"episode_ids": whole}))
+    for start in range(0, len(bounds), _RANGES_PER_STATEMENT):
+        chunk = bounds[start : start + _RANGES_PER_STATEMENT]
+        values: dict[str, Any] = {}
+        for k, (i, moment) in enumerate(chunk):
+            values[f"episode_{k}"], values[f"since_{k}"] = i, moment
+        reads.append((_cows_ranges(len(chunk)), values))
+    for statement, values in reads:
+        for row in session.execute(statement, values):
+            assessments[row.episode_id].append(
+                ScoredAssessment(id=row.id, taken_at=row.taken_at, total=row.total, root_id=row.root_id)
+            )
     return assessments
+
+
+# SQLite allows at most 500 SELECTs in one compound statement.
+_RANGES_PER_STATEMENT = 200
+
+
+@functools.cache
+def _cows_ranges(count: int) -> CompoundSelect[int, int, datetime, int, int | None]:
+    """The current, valid COWS of `count` episodes, each from its own moment on (binds episode_K and
+    since_K), as a UNION ALL of index ranges on (episode_id, taken_at). Written as one WHERE with an OR
+    of the ranges, SQLite read each episode whole and filtered: all 20,000 rows of a long stay."""
+    ranges = [
+        select(*_COWS_COLUMNS)
+        .where(
+            Assessment.episode_id == bindparam(f"episode_{k}"),
+            Assessment.taken_at >= bindparam(f"since_{k}", type_=Assessment.taken_at.type),
+            Assessment.scale == "COWS",
+        )
+        .where(*_current_and_valid(Assessment))
+        for k in range(count)
+    ]
+    compound = union_all(*ranges)
+    columns = compound.selected_columns
+    return compound.order_by(columns.episode_id, columns.taken_at, columns.id)
 
 
 def last_antagonist_doses(session: Session, episode_ids: Sequence[int]) -> dict[int, DoseRecord]:

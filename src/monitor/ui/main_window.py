@@ -1027,8 +1027,7 @@ class MainWindow(QMainWindow):
                 self._bedside_stale = current is not None
         except Exception as exc:
             show_error(self, self.tr("Could not load the ward"), exc)
-        self.show_alerts()
-        self._refresh_overview()
+        self._refresh_overview(alerts=self.show_alerts())
 
     def _build_theme_menu(self, menu: QMenu) -> None:
         """View > Theme: follow the system, light or dark; saved for this workstation's OS account."""
@@ -1076,13 +1075,14 @@ class MainWindow(QMainWindow):
             self._trend = None
             self._refresh_overview()
 
-    def _refresh_overview(self) -> None:
-        """Reload the ward board or review queue when it is the view on screen (the others on demand)."""
+    def _refresh_overview(self, alerts: Sequence[AlertView] | None = None) -> None:
+        """Reload the ward board or review queue when it is the view on screen (the others on demand).
+        alerts: the list the alert bar was just given in the same reload (the board shows it too), if any."""
         current = self.views.currentWidget()
         if current is self.splitter and self._bedside_stale and self.episode_view.episode is not None:
             self.open_episode(self.episode_view.episode.id)
         elif current is self.ward_board:
-            self.ward_board.refresh()
+            self.ward_board.refresh(alerts)
         elif current is self.review_panel:
             self.review_panel.refresh()
         elif current is self.trend_tab and self.episode_view.episode is not None:
@@ -1123,12 +1123,13 @@ class MainWindow(QMainWindow):
         """
         self._show_alerts(self.service.refresh_alerts)
 
-    def show_alerts(self) -> None:
+    def show_alerts(self) -> list[AlertView] | None:
         """After a write: the service re-evaluated the changed episode in the same transaction, so
-        reading the alerts is enough (no second evaluation of the whole ward on the GUI thread)."""
-        self._show_alerts(self.service.alerts)
+        reading the alerts is enough (no second evaluation of the whole ward on the GUI thread).
+        Returns what the bar shows (None when they could not be read)."""
+        return self._show_alerts(self.service.alerts)
 
-    def _show_alerts(self, load: Callable[[], list[AlertView]]) -> None:
+    def _show_alerts(self, load: Callable[[], list[AlertView]]) -> list[AlertView] | None:
         try:
             alerts = load()
         except Exception as exc:
@@ -1136,7 +1137,7 @@ class MainWindow(QMainWindow):
             self.alert_bar.top_label.setText(
                 self.tr("⚠ Alerts could not be checked. {0}").format(describe(exc))
             )
-            return
+            return None
         self.alert_bar.show_alerts(alerts)
         self.lock_screen.show_alerts(alerts)
         if not self.is_locked():
@@ -1144,6 +1145,7 @@ class MainWindow(QMainWindow):
                 self.alert_panel.reload()  # acknowledged and resolved ones too: a query of its own
             else:
                 self.alert_panel.show_alerts(alerts)  # the same list the bar shows, not read twice
+        return alerts
 
     def open_episode(self, episode_id: int) -> None:
         self._bedside_stale = False

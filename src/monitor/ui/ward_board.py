@@ -7,6 +7,7 @@ the database's change counter moves (a write here or at another workstation).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -34,7 +35,7 @@ from PySide6.QtWidgets import (
 )
 
 from monitor.services.clinical import ClinicalService
-from monitor.services.views import WardRow
+from monitor.services.views import AlertView, WardRow
 from monitor.ui.errors import describe
 from monitor.ui.timefmt import ago, local
 
@@ -243,9 +244,10 @@ class WardBoard(QWidget):
         self.poll.setInterval(2000)
         self.poll.timeout.connect(self.refresh_if_changed)
 
-    def refresh(self) -> None:
+    def refresh(self, alerts: Sequence[AlertView] | None = None) -> None:
+        """alerts: the current alert list when the caller has just read it (else the board reads it)."""
         try:
-            rows = self.service.ward_board()
+            rows = self.service.ward_board(alerts)
             self._seen_version = self.service.data_version()
         except Exception as exc:  # shown in words; the last good board stays on screen
             self.message.setText(describe(exc))
