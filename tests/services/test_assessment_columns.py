@@ -100,3 +100,19 @@ def test_an_episode_without_assessments_has_empty_columns(service: ClinicalServi
     episode = service.admit(nurse, admission(T0 - 60 * MINUTE))
     assert len(service.assessment_columns(episode)) == 0
     assert service.assessment_item_columns(episode).values == ()
+
+
+def test_times_read_as_columns_are_exact_to_the_microsecond(
+    service: ClinicalService, nurse: str, clock: FakeClock
+) -> None:
+    """The database computes the epoch microseconds: a half second or the last microsecond of a second
+    must not round into the next second."""
+    episode = service.admit(nurse, admission(T0 - 60 * MINUTE))
+    fractions = (0, 1, 499_999, 500_000, 999_999)
+    for n, micro in enumerate(fractions):
+        taken = T0 - (50 - n) * MINUTE + timedelta(seconds=59, microseconds=micro)
+        clock.current = taken + MINUTE
+        service.record_assessment(nurse, episode, AssessmentInput(taken_at=taken, items=all_items(0)))
+    columns = service.assessment_columns(episode)
+    assert columns.taken_at == tuple(v.taken_at.timestamp() for v in service.assessments(episode))
+    assert [round(t * 1_000_000) % 1_000_000 for t in columns.taken_at] == list(fractions)

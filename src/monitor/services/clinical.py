@@ -819,12 +819,18 @@ def _assessment_audit(row: Assessment, result: scales.Score | None) -> dict[str,
     return values
 
 
+_UNIX_EPOCH_JULIAN_DAY = 2_440_587.5  # 1970-01-01 00:00 UTC as a Julian day number
+
+
 def _epoch_microseconds(column: Any, session: Session) -> Any:
     """A UTC datetime column as integer microseconds since the epoch, computed by the database (a
     datetime object per row costs more than reading the row). SQLite stores naive UTC text
     'YYYY-MM-DD HH:MM:SS.ffffff'."""
     if session.get_bind().dialect.name == "sqlite":
-        seconds = cast(func.strftime("%s", column), BigInteger)
+        # Whole seconds from julianday() of the text up to the seconds (a double, exact once rounded to
+        # the second; twice as fast as strftime('%s')), then the six digits of the fraction.
+        days = func.julianday(func.substr(column, 1, 19)) - _UNIX_EPOCH_JULIAN_DAY
+        seconds = cast(func.round(days * 86_400), BigInteger)
         fraction = cast(func.substr(column, 21, 6), BigInteger)
         return seconds * 1_000_000 + fraction
     return cast(func.round(func.extract("epoch", column) * 1_000_000), BigInteger)

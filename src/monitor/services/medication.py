@@ -10,8 +10,9 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from monitor.domain import medications, plausibility, substances
@@ -19,7 +20,7 @@ from monitor.domain.rules import is_antagonist, preview_dose
 from monitor.domain.timeline import DoseRecord
 from monitor.services.base import ServiceBase, clean, require_reason, usernames
 from monitor.services.errors import Conflict, NotFound, ValidationError
-from monitor.services.timeline_builder import build_timeline, last_uses, load_protocol, valid_doses
+from monitor.services.timeline_builder import build_timeline, last_uses, load_protocol, valid_dose
 from monitor.services.views import (
     DoseInput,
     DoseView,
@@ -31,6 +32,8 @@ from monitor.services.views import (
 )
 from monitor.store import audit
 from monitor.store.models import Dose, DoseVoid, Episode, SubstanceUpdate, Vitals, VitalsVoid
+
+_AGONISTS = [d.key for d in medications.DRUGS if d.role is medications.DrugRole.AGONIST]
 
 # The form's labels, used as ValidationError.field so the UI can show the message beside the field.
 VITAL_FIELDS = {
@@ -138,8 +141,9 @@ class MedicationMixin(ServiceBase):
 
     def doses(self, episode_id: int) -> list[DoseView]:
         with self.db.read() as session:
-            rows = session.scalars(
-                select(Dose).where(Dose.episode_id == episode_id).order_by(Dose.given_at, Dose.id)
+            # Plain rows, not ORM objects: a long stay has hundreds of doses, and only their values are read.
+            rows = session.execute(
+                select(Dose.__table__).where(Dose.episode_id == episode_id).order_by(Dose.given_at, Dose.id)
             ).all()
             return self._dose_views(session, rows)
 
@@ -158,7 +162,8 @@ class MedicationMixin(ServiceBase):
             self._record_void(session, user, episode, void, "dose", row.id, why, now)
             return self._dose_views(session, [row])[0]
 
-    def _dose_views(self, session: Session, rows: Sequence[Dose]) -> list[DoseView]:
+    def _dose_views(self, session: Session, rows: Sequence[Any]) -> list[DoseView]:
+        """rows: Dose objects or rows of the dose table's columns."""
         doses = list(rows)
         if not doses:
             return []
@@ -169,10 +174,18 @@ class MedicationMixin(ServiceBase):
         names = usernames(
             session, [d.recorded_by_id for d in doses] + [v.voided_by_id for v in voids.values()]
         )
+        # A long stay repeats a few medicines hundreds of times: each label worked out once.
+        described: dict[tuple[str, str, float], str] = {}
+        warned: dict[str, tuple[str, ...]] = {}
         views = []
         for d in doses:
             known = medications.drug(d.drug)
             void = voids.get(d.id)
+            key = (d.drug, d.form, d.dose_mg)
+            if key not in described:
+                described[key] = medications.describe_dose(d.drug, d.form, d.dose_mg)
+            if d.warnings_json not in warned:
+                warned[d.warnings_json] = tuple(json.loads(d.warnings_json))
             views.append(
                 DoseView(
                     id=d.id,
@@ -182,13 +195,13 @@ class MedicationMixin(ServiceBase):
                     role=known.role.value,
                     form=d.form,
                     dose_mg=d.dose_mg,
-                    description=medications.describe_dose(d.drug, d.form, d.dose_mg),
+                    description=described[key],
                     given_at=d.given_at,
                     recorded_at=d.recorded_at,
                     recorded_by=names.get(d.recorded_by_id, ""),
                     note=d.note,
                     warning_reason=d.warning_reason,
-                    warnings=tuple(json.loads(d.warnings_json)),
+                    warnings=warned[d.warnings_json],
                     late_reason=d.late_reason,
                     void_reason=void.reason if void else "",
                     voided_by=names.get(void.voided_by_id, "") if void else "",
@@ -253,10 +266,12 @@ class MedicationMixin(ServiceBase):
 
     def vitals(self, episode_id: int) -> list[VitalsView]:
         with self.db.read() as session:
-            rows = session.scalars(
-                select(Vitals).where(Vitals.episode_id == episode_id).order_by(Vitals.taken_at, Vitals.id)
+            rows = session.execute(  # plain rows, as doses()
+                select(Vitals.__table__)
+                .where(Vitals.episode_id == episode_id)
+                .order_by(Vitals.taken_at, Vitals.id)
             ).all()
-            return self._vitals_views(session, list(rows))
+            return self._vitals_views(session, rows)
 
     def mark_vitals_entered_in_error(self, actor: str, vitals_id: int, reason: str) -> VitalsView:
         now = self.clock.now()
@@ -273,7 +288,8 @@ class MedicationMixin(ServiceBase):
             self._record_void(session, user, episode, void, "vitals", row.id, why, now)
             return self._vitals_views(session, [row])[0]
 
-    def _vitals_views(self, session: Session, rows: list[Vitals]) -> list[VitalsView]:
+    def _vitals_views(self, session: Session, rows: Sequence[Any]) -> list[VitalsView]:
+        """rows: Vitals objects or rows of the vital signs table's columns."""
         if not rows:
             return []
         voids = {
@@ -364,14 +380,20 @@ class MedicationMixin(ServiceBase):
                     continue
                 days = protocol.opioid_free_days(known.opioid_action)
                 rows.append(_readiness_row(key, known.label, "reported use", last_use_at, days, now))
-            agonists: dict[str, Dose] = {}
-            for dose in valid_doses(session, episode_id):
-                if medications.drug(dose.drug).role is medications.DrugRole.AGONIST and dose.given_at <= now:
-                    agonists[dose.drug] = dose
-            for dose in agonists.values():
+            # The newest agonist dose of each drug given here (not the comfort medicines: a long stay
+            # has hundreds of those).
+            given = dict(
+                session.execute(
+                    select(Dose.drug, func.max(Dose.given_at))
+                    .where(Dose.episode_id == episode_id, Dose.drug.in_(_AGONISTS), Dose.given_at <= now)
+                    .where(valid_dose())
+                    .group_by(Dose.drug)
+                ).all()
+            )
+            for drug, given_at in given.items():
                 days = protocol.opioid_free_days(substances.OpioidAction.LONG)
-                label = medications.drug(dose.drug).label
-                rows.append(_readiness_row(dose.drug, label, "dose given here", dose.given_at, days, now))
+                label = medications.drug(drug).label
+                rows.append(_readiness_row(drug, label, "dose given here", given_at, days, now))
         return sorted(rows, key=lambda r: r.clear_at, reverse=True)
 
 

@@ -43,7 +43,7 @@ def _current_and_valid(assessment: Any) -> tuple[ColumnElement[bool], ColumnElem
     )
 
 
-def _valid_dose() -> ColumnElement[bool]:
+def valid_dose() -> ColumnElement[bool]:
     """A dose not entered in error."""
     return ~select(DoseVoid.dose_id).where(DoseVoid.dose_id == Dose.id).exists()
 
@@ -55,12 +55,6 @@ def current_assessments(session: Session, episode_id: int, scale: str = "COWS") 
         .where(Assessment.episode_id == episode_id, Assessment.scale == scale)
         .where(*_current_and_valid(Assessment))
         .order_by(Assessment.taken_at, Assessment.id)
-    ).all()
-
-
-def valid_doses(session: Session, episode_id: int) -> Sequence[Dose]:
-    return session.scalars(
-        select(Dose).where(Dose.episode_id == episode_id, _valid_dose()).order_by(Dose.given_at, Dose.id)
     ).all()
 
 
@@ -117,7 +111,7 @@ _TIMELINE_ASSESSMENTS = (
 )
 _TIMELINE_DOSES = (
     select(Dose.id, Dose.episode_id, Dose.drug, Dose.form, Dose.dose_mg, Dose.given_at)
-    .where(Dose.episode_id.in_(_EPISODE_IDS), _valid_dose())
+    .where(Dose.episode_id.in_(_EPISODE_IDS), valid_dose())
     .order_by(Dose.episode_id, Dose.given_at, Dose.id)
 )
 _TIMELINE_VITALS = (
@@ -250,7 +244,7 @@ def last_antagonist_doses(session: Session, episode_ids: Sequence[int]) -> dict[
     antagonists = [d.key for d in DRUGS if d.role is DrugRole.ANTAGONIST]
     rows = session.execute(
         select(Dose.id, Dose.episode_id, Dose.drug, Dose.form, Dose.dose_mg, Dose.given_at)
-        .where(Dose.episode_id.in_(episode_ids), Dose.drug.in_(antagonists), _valid_dose())
+        .where(Dose.episode_id.in_(episode_ids), Dose.drug.in_(antagonists), valid_dose())
         .order_by(Dose.episode_id, Dose.given_at, Dose.id)
     )
     return {  # oldest first: the newest of each episode is the one kept
