@@ -20,7 +20,7 @@ from monitor.services.errors import Conflict, ServiceError, ValidationError
 from monitor.services.views import AssessmentInput, AssessmentView, AuditView, SubstanceInput
 from monitor.store import audit
 from monitor.store.database import Database
-from monitor.store.models import AuditEntry
+from monitor.store.models import AuditEntry, as_dict
 from tests.conftest import T0, FakeClock
 from tests.helpers import admission, all_items, cows, raw_count, raw_rows
 
@@ -326,7 +326,7 @@ def test_re_hashing_an_edited_row_breaks_the_link_of_the_next(busy_day: Ward, db
         assert entry is not None
         session.expunge(entry)
     entry.reason = "nothing to see"
-    forged = audit._row_hash(entry)
+    forged = audit._row_hash(as_dict(entry))
     tamper(
         busy_day.service.db,
         f"UPDATE audit_log SET reason = 'nothing to see', row_hash = '{forged}' WHERE id = 6",

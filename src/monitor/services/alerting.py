@@ -252,9 +252,20 @@ class AlertingMixin(ServiceBase):
     def _record_escalations(
         self, session: Session, episode: Episode, alerts: list[Alert], protocol: Protocol, now: datetime
     ) -> None:
-        """Write the escalation step (by the system account) the first time it is noticed."""
-        events = _events_by_alert(session, [a.id for a in alerts if a.id is not None])
-        self._write_escalations(session, alerts, events, {episode.id: episode.patient_id}, protocol, now)
+        """Write the escalation step (by the system account) the first time it is noticed.
+
+        Only a high alert shown at least escalate_after ago can escalate (as in _escalate_on_time): the
+        events are read for those alone, which on most writes is none."""
+        due = [
+            a
+            for a in alerts
+            if a.id is not None
+            and a.priority == int(Priority.HIGH)
+            and max(a.first_seen_at, a.raised_at) + protocol.escalate_after <= now
+        ]
+        if due:
+            events = _events_by_alert(session, [a.id for a in due])
+            self._write_escalations(session, due, events, {episode.id: episode.patient_id}, protocol, now)
 
     def _escalate_on_time(self, session: Session, protocol: Protocol, now: datetime, done: set[int]) -> None:
         """Escalations that fall due with no new data, for the open episodes not evaluated on this tick

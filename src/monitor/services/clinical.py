@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, cast, func, select
+from sqlalchemy import BigInteger, cast, func, insert, select
 from sqlalchemy.orm import Session, aliased, selectinload
 
 from monitor.domain import charting, scales, substances
@@ -52,6 +52,7 @@ from monitor.store.models import (
     SignOff,
     SubstanceUse,
     User,
+    table_of,
 )
 
 WORKSTATION_USERNAME = "workstation"
@@ -642,10 +643,15 @@ class ClinicalService(
             replaces_id=replaces.id if replaces else None,
             amend_reason=amend_reason,
         )
-        session.add(row)
-        session.flush()
-        for key, value in result.answers.items():
-            session.add(AssessmentItem(assessment_id=row.id, item_key=key, value=value))
+        # Plain INSERTs (the row, then its items in one executemany): the ORM's unit of work costs more
+        # than the writes themselves, and the row is not read back as an object in this transaction.
+        # The object returned is the saved values, not attached to the session.
+        values = {c.key: getattr(row, c.key) for c in _ASSESSMENT_COLUMNS if c.key != "id"}
+        row.id = session.execute(_INSERT_ASSESSMENT, values).scalar_one()
+        session.execute(
+            _INSERT_ITEM,
+            [{"assessment_id": row.id, "item_key": k, "value": v} for k, v in result.answers.items()],
+        )
         return row
 
     def _require_current(self, session: Session, row: Assessment, what: str) -> None:
@@ -819,6 +825,9 @@ def _assessment_audit(row: Assessment, result: scales.Score | None) -> dict[str,
     return values
 
 
+_ASSESSMENT_COLUMNS = table_of(Assessment).columns
+_INSERT_ASSESSMENT = insert(table_of(Assessment)).returning(table_of(Assessment).c.id)
+_INSERT_ITEM = insert(table_of(AssessmentItem))
 _UNIX_EPOCH_JULIAN_DAY = 2_440_587.5  # 1970-01-01 00:00 UTC as a Julian day number
 
 

@@ -317,7 +317,12 @@ def current_setting_rows(session: Session) -> dict[str, ProtocolSetting]:
     }
 
 
+_CURRENT_SETTINGS = select(ProtocolSetting.key, ProtocolSetting.value).where(
+    ProtocolSetting.id.in_(select(func.max(ProtocolSetting.id)).group_by(ProtocolSetting.key))
+)
+
+
 def load_protocol(session: Session) -> Protocol:
-    """Defaults declared in the domain, overridden by the clinic's stored settings."""
-    values = {key: row.value for key, row in current_setting_rows(session).items()}
-    return Protocol.from_values(values)
+    """Defaults declared in the domain, overridden by the clinic's stored settings (read in every
+    clinical write: plain columns, the statement built once)."""
+    return Protocol.from_values(dict(session.execute(_CURRENT_SETTINGS).all()))

@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import insert, select, text
 from sqlalchemy.orm import Session
 
+from monitor.store import models
 from monitor.store.models import AuditEntry
 
 GENESIS_HASH = "0" * 64
@@ -31,19 +32,20 @@ def to_json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, default=_json_default, ensure_ascii=False)
 
 
-def _row_hash(entry: AuditEntry) -> str:
+def _row_hash(row: dict[str, Any]) -> str:
+    """The hash of a row of the log, from its column values (as inserted, or as read back)."""
     content = {
-        "id": entry.id,
-        "at": entry.at.isoformat(),
-        "user_id": entry.user_id,
-        "action": entry.action,
-        "entity": entry.entity,
-        "entity_id": entry.entity_id,
-        "patient_id": entry.patient_id,
-        "reason": entry.reason,
-        "before": entry.before_json,
-        "after": entry.after_json,
-        "prev_hash": entry.prev_hash,
+        "id": row["id"],
+        "at": row["at"].isoformat(),
+        "user_id": row["user_id"],
+        "action": row["action"],
+        "entity": row["entity"],
+        "entity_id": row["entity_id"],
+        "patient_id": row["patient_id"],
+        "reason": row["reason"],
+        "before": row["before_json"],
+        "after": row["after_json"],
+        "prev_hash": row["prev_hash"],
     }
     return hashlib.sha256(to_json(content).encode("utf-8")).hexdigest()
 
@@ -60,7 +62,7 @@ def append(
     before: Any = None,
     after: Any = None,
     reason: str = "",
-) -> AuditEntry:
+) -> None:
     """Add an audit row in the caller's transaction (so the write and its audit commit together)."""
     if at.tzinfo is None or at.utcoffset() is None:
         # astimezone() would silently read a naive time as this machine's local time.
@@ -81,24 +83,27 @@ def append(
             select(AuditEntry.id, AuditEntry.row_hash).order_by(AuditEntry.id.desc()).limit(1)
         ).first()
         last_id, last_hash = (last.id, last.row_hash) if last else (0, GENESIS_HASH)
-    entry = AuditEntry(
-        id=last_id + 1,
-        at=at.astimezone(UTC),
-        user_id=user_id,
-        action=action,
-        entity=entity,
-        entity_id=entity_id,
-        patient_id=patient_id,
-        reason=reason,
-        before_json=to_json(before),
-        after_json=to_json(after),
-        prev_hash=last_hash,
-        row_hash="",
-    )
-    entry.row_hash = _row_hash(entry)
-    session.add(entry)
-    session.info[_HEAD_KEY] = (transaction, entry.id, entry.row_hash)
-    return entry
+    values: dict[str, Any] = {
+        "id": last_id + 1,
+        "at": at.astimezone(UTC),
+        "user_id": user_id,
+        "action": action,
+        "entity": entity,
+        "entity_id": entity_id,
+        "patient_id": patient_id,
+        "reason": reason,
+        "before_json": to_json(before),
+        "after_json": to_json(after),
+        "prev_hash": last_hash,
+    }
+    values["row_hash"] = _row_hash(values)
+    # A plain INSERT now, not an ORM object flushed later: the log is never read back as objects in
+    # the transaction that writes it, and every clinical write appends one or more rows.
+    session.execute(_INSERT, values)
+    session.info[_HEAD_KEY] = (transaction, values["id"], values["row_hash"])
+
+
+_INSERT = insert(models.table_of(AuditEntry))
 
 
 @dataclass(frozen=True)
@@ -123,7 +128,7 @@ def verify_chain(session: Session) -> ChainReport:
             return ChainReport(count, entry.id, f"row {expected_id} is missing before row {entry.id}")
         if entry.prev_hash != expected_prev:
             return ChainReport(count, entry.id, "link to the previous row does not match")
-        if _row_hash(entry) != entry.row_hash:
+        if _row_hash(models.as_dict(entry)) != entry.row_hash:
             return ChainReport(count, entry.id, "row content does not match its hash")
         expected_prev = entry.row_hash
         expected_id += 1
