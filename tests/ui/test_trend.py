@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 from bench.long_stay import LongStay
 from PySide6.QtCore import QPointF, Qt
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QAbstractButton, QPushButton
 from pytestqt.qtbot import QtBot
 
@@ -295,6 +296,49 @@ def test_band_regions_are_the_published_bands_with_text_labels(trend: TrendView)
             assert band.low <= where.y() <= band.high
             assert trend.from_view_x(where.x()) == pytest.approx(low, abs=60 * hours)
             assert label.isVisible()
+
+
+def _pixel(view: TrendView, plot: object, x: float, y: float) -> QColor:
+    """The colour drawn at (x epoch seconds, y) of a plot."""
+    scene_pos = plot.vb.mapViewToScene(QPointF(view.to_view_x(x), y))  # type: ignore[attr-defined]
+    point = view.graphics.mapFromScene(scene_pos)
+    return view.graphics.grab().toImage().pixelColor(point)
+
+
+def _composed(rgba: tuple[int, int, int, int], under: QColor) -> tuple[int, int, int]:
+    r, g, b, a = rgba
+
+    def mix(below: int, above: int) -> int:
+        return round(below * (1 - a / 255) + above * a / 255)
+
+    return mix(under.red(), r), mix(under.green(), g), mix(under.blue(), b)
+
+
+def test_bands_and_alert_windows_show_their_translucent_colours_over_the_background(
+    trend: TrendView, scenario: Scenario
+) -> None:
+    """The backdrop paints them opaque (Qt blends translucent fills slowly), composed as they would be."""
+    from monitor.ui.trend import _BAND_FILL, _WINDOW_FILL
+
+    trend.show_last_hours(6)
+    given = _epoch(scenario.naltrexone.given_at)
+    background = trend.graphics.backgroundBrush().color()
+    band = QColor(*_composed(_BAND_FILL["severe"], background))
+    outside = _pixel(trend, trend.cows_plot, given - 1800, 46.0)  # severe band, before the dose
+    inside = _pixel(trend, trend.cows_plot, given + 3600, 46.0)  # severe band, in the window
+    assert (outside.red(), outside.green(), outside.blue()) == (band.red(), band.green(), band.blue())
+    assert (inside.red(), inside.green(), inside.blue()) == _composed(_WINDOW_FILL, band)
+
+
+def test_axes_between_plots_are_not_redrawn_on_a_pan(trend: TrendView) -> None:
+    """They draw only their line; the grid is the backdrop's, under the data."""
+    axis = trend.cows_plot.getAxis("bottom")
+    trend.graphics.grab()
+    assert axis.line_only() and axis.picture is not None and axis.grid is False
+    low, high = trend.x_range()
+    trend.set_x_range(low + 600, high + 600)
+    assert axis.picture is not None  # pyqtgraph would drop it and build it again
+    assert not trend.vitals_plots["temp"].getAxis("bottom").line_only()  # the axis with the times
 
 
 # --- doses, windows, baselines, alerts ----------------------------------------------------------------

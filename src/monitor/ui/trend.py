@@ -28,6 +28,7 @@ The view keeps nothing the database cannot rebuild: show_episode() reloads every
 from __future__ import annotations
 
 import contextlib
+import functools
 import importlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
@@ -43,7 +44,6 @@ from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QColor, QFont, QFontMetricsF, QImage, QPainterPath, QPalette
 from PySide6.QtWidgets import (
     QFileDialog,
-    QGraphicsRectItem,
     QHBoxLayout,
     QLabel,
     QPushButton,
@@ -233,60 +233,185 @@ class _FixedCurve(pg.PlotCurveItem):  # type: ignore[misc]
         self.prepareGeometryChange()
 
 
-class _AlertWindows(pg.GraphicsObject):  # type: ignore[misc]
-    """Every antagonist's alert window as one item: translucent spans in time over the COWS plot's
-    fixed y range (pan and zoom act on time only). One LinearRegionItem per window (two InfiniteLines
-    each) re-computed 63 bounding rectangles on every pan of a long stay and painted each window as
-    its own item; this item's extent and shape are fixed in data coordinates, so a pan only re-paints
-    it. (It stays translucent: an opaque fill composed over the bands would hide the band names.)
-    Hovering a window gives its tooltip (drug, dose and the window's times)."""
+Rgba = tuple[int, int, int, int]
 
-    def __init__(self, spans: list[tuple[float, float, str]], y: tuple[float, float], brush: Any) -> None:
-        super().__init__()
-        low, high = y
-        self._spans = [(x0, x1) for x0, x1, _tip in spans]
-        self._tips = [tip for _x0, _x1, tip in spans]
-        self._rects = [QRectF(x0, low, x1 - x0, high - low) for x0, x1 in self._spans]
-        self._brush = brush
+
+def _over(rgba: Rgba, under: QColor) -> QColor:
+    """The opaque colour a translucent fill shows over an opaque one (a new QColor: callers may keep it)."""
+    return QColor(_over_rgb(rgba, under.rgb()))
+
+
+@functools.lru_cache(maxsize=512)
+def _over_rgb(rgba: Rgba, under: int) -> int:
+    r, g, b, a = rgba
+    alpha = a / 255
+    below = QColor(under)
+    return QColor(
+        round(below.red() * (1 - alpha) + r * alpha),
+        round(below.green() * (1 - alpha) + g * alpha),
+        round(below.blue() * (1 - alpha) + b * alpha),
+    ).rgb()
+
+
+class _Backdrop(pg.GraphicsObject):  # type: ignore[misc]
+    """A plot's furniture under its data, painted with opaque fills only: the severity bands, the
+    antagonists' alert windows and the time grid (the bottom axis's ticks, pyqtgraph's grid alpha).
+    Qt's raster engine blends a translucent fill one pixel row at a time (about 0.3 µs a row, however
+    narrow): the 21 alert windows of a long stay in view, a pixel or two wide each, cost 1 ms a frame,
+    pyqtgraph's grid lines (drawn by the axis, over the data) 0.3-0.7 ms a plot; an opaque fill is a
+    copy. So each translucent layer is composed here, over what lies under it, into the opaque colour
+    it shows, cell by cell (band, window over band, grid over either): the same colours, with the grid
+    and windows under the data and the band names.
+
+    A child of the ViewBox (its pixels), not of its data group: laid out again when the time range or
+    the size changes (layout), so a repaint only fills the rectangles. Hovering a window gives its
+    tooltip (drug, dose and the window's times)."""
+
+    def __init__(self, plot: Any, bg: QColor, grid: QColor, grid_alpha: float) -> None:
+        super().__init__(plot.vb)
+        self._vb = plot.vb
+        self._axis = plot.getAxis("bottom")
+        self._bg = QColor(bg)
+        self._grid = QColor(grid)
+        self._grid_alpha = int(grid_alpha * 255)  # as pyqtgraph's AxisItem.setGrid takes it
+        self._bands: list[tuple[float, float, Rgba]] = []  # data y low, high, translucent fill
+        self._window_fill: Rgba = (0, 0, 0, 0)
+        self._spans: list[tuple[float, float]] = []  # data x of each window, sorted
+        self._tips: list[str] = []
+        self._fills: list[tuple[QColor, list[QRectF]]] = []  # what paint() draws, by colour
+        self._band_rects: list[QRectF] = []
         self._shape = QPainterPath()
-        for rect in self._rects:
-            self._shape.addRect(rect)
-        self._bounds = self._shape.boundingRect()
+        self._rect = QRectF()
+        self.setZValue(-1000)  # above the ViewBox background, under its data group and labels
+        self._vb.sigResized.connect(self.layout)
+        self._vb.sigXRangeChanged.connect(self.layout)
+
+    def set_bands(self, bands: list[tuple[float, float, Rgba]]) -> None:
+        self._bands = sorted(bands)
+        self.layout()
+
+    def set_windows(self, spans: list[tuple[float, float, str]], fill: Rgba) -> None:
+        ordered = sorted(spans)
+        self._spans = [(x0, x1) for x0, x1, _tip in ordered]
+        self._tips = [tip for _x0, _x1, tip in ordered]
+        self._window_fill = fill
+        self.layout()
 
     def spans(self) -> list[tuple[float, float]]:
         return list(self._spans)
 
+    def band_rects(self) -> list[QRectF]:
+        """The pixel rectangle (in the ViewBox) of each band, in the order given to set_bands."""
+        return [QRectF(r) for r in self._band_rects]
+
+    def _grid_lines(self, low: float, high: float, width: float) -> list[tuple[float, int]]:
+        """(pixel x, alpha) of each grid line: the bottom axis's ticks with pyqtgraph's own alpha
+        per level (AxisItem.generateDrawSpecs), so the grid looks as pyqtgraph drew it."""
+        axis = self._axis
+        if not axis.isVisible() or high <= low:
+            return []
+        length = width + 2  # the axis's length in pixels as pyqtgraph measures it
+        lines = []
+        for level, (_spacing, values) in enumerate(axis.tick_levels(low, high, length)):
+            fade = min(max(0.05 * length / (len(values) + 1), 0.0), 1.0)
+            alpha = int(255 / (level + 1) * self._grid_alpha / 255 * fade)
+            for value in values:
+                if low <= value <= high and alpha > 0:
+                    lines.append(((value - low) / (high - low) * width, alpha))
+        return lines
+
+    def layout(self, *_args: object) -> None:
+        vb = self._vb
+        width, height = float(vb.width()), float(vb.height())
+        (x_range, y_range) = vb.viewRange()
+        low, high = float(x_range[0]), float(x_range[1])
+        bottom, top = float(y_range[0]), float(y_range[1])
+        if width <= 0 or height <= 0 or high <= low or top <= bottom:
+            self._fills, self._band_rects = [], []
+            self.update()
+            return
+
+        def px_y(value: float) -> float:
+            return (top - value) / (top - bottom) * height
+
+        def px_x(value: float) -> float:
+            return (value - low) / (high - low) * width
+
+        # Rows: each band, and the plot background between and around them.
+        self._band_rects = []
+        rows: list[tuple[float, float, QColor]] = []
+        edge = 0.0
+        for band_low, band_high, rgba in reversed(self._bands):  # top first
+            y0, y1 = max(0.0, px_y(band_high)), min(height, px_y(band_low))
+            self._band_rects.append(QRectF(0.0, px_y(band_high), width, px_y(band_low) - px_y(band_high)))
+            if y0 > edge:
+                rows.append((edge, y0, self._bg))
+            if y1 > y0:
+                rows.append((y0, y1, _over(rgba, self._bg)))
+            edge = max(edge, y1)
+        if edge < height:
+            rows.append((edge, height, self._bg))
+        self._band_rects.reverse()
+        fills: dict[int, list[QRectF]] = {}  # opaque rgb -> rectangles
+        bg = self._bg.rgb()
+        for y0, y1, colour in rows:
+            if colour.rgb() != bg:
+                fills.setdefault(colour.rgb(), []).append(QRectF(0.0, y0, width, y1 - y0))
+        windows = [
+            (max(0.0, px_x(x0)), min(width, px_x(x1))) for x0, x1 in self._spans if x1 >= low and x0 <= high
+        ]
+        shape = QPainterPath()
+        if windows:
+            for y0, y1, colour in rows:
+                rects = fills.setdefault(_over_rgb(self._window_fill, colour.rgb()), [])
+                rects.extend(QRectF(x0, y0, x1 - x0, y1 - y0) for x0, x1 in windows)
+            for x0, x1 in windows:
+                shape.addRect(QRectF(x0, 0.0, x1 - x0, height))
+        self._shape = shape
+        grid = (self._grid.red(), self._grid.green(), self._grid.blue())
+        for x, alpha in self._grid_lines(low, high, width):
+            in_window = any(x0 <= x <= x1 for x0, x1 in windows)
+            for y0, y1, colour in rows:
+                under = _over_rgb(self._window_fill, colour.rgb()) if in_window else colour.rgb()
+                end = y1 + 0.5 if y1 >= height else y1  # a grid line reaches the axis, half a pixel lower
+                fills.setdefault(_over_rgb((*grid, alpha), under), []).append(
+                    QRectF(x - 0.5, y0, 1.0, end - y0)
+                )
+        self._fills = [(QColor(rgb), rects) for rgb, rects in fills.items()]
+        rect = QRectF(0.0, 0.0, width, height + 0.5)
+        if rect != self._rect:
+            self.prepareGeometryChange()
+            self._rect = rect
+        self.update()
+
     def boundingRect(self) -> QRectF:
-        return QRectF(self._bounds)
+        return QRectF(self._rect)
 
     def shape(self) -> QPainterPath:
-        return self._shape
+        return self._shape  # the windows: only they have a tooltip
 
     def paint(self, painter: Any, *_args: object) -> None:
-        # Only the windows in view, clipped to it and filled in device pixels: Qt blends a translucent
-        # rectangle given in data coordinates through its general (scaled) path, all 63 windows of a
-        # long stay on every frame (about a third of a whole-stay repaint), most of them out of view.
-        view = self.viewRect()
-        if view is None:
-            return
-        transform = painter.transform()
-        rects = [transform.mapRect(r.intersected(view)) for r in self._rects if r.intersects(view)]
-        if not rects:
-            return
-        painter.save()
-        painter.resetTransform()
         painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(self._brush)
-        painter.drawRects(rects)
-        painter.restore()
+        for colour, rects in self._fills:
+            painter.setBrush(colour)
+            painter.drawRects(rects)
 
     def hoverEvent(self, event: Any) -> None:
         if event.isExit():
             self.setToolTip("")
             return
-        x = event.pos().x()
+        x = self._vb.mapToView(event.pos()).x()
         inside = (tip for (x0, x1), tip in zip(self._spans, self._tips, strict=True) if x0 <= x <= x1)
         self.setToolTip(next(inside, ""))
+
+
+class _Points(pg.ScatterPlotItem):  # type: ignore[misc]
+    """A ScatterPlotItem hidden while it has no points: pyqtgraph runs its whole paint (about 0.15 ms)
+    for none, on every frame (the hover ring, and the amended, error and alert markers of most stays)."""
+
+    def setData(self, *args: Any, **kwargs: Any) -> None:
+        super().setData(*args, **kwargs)
+        self.setVisible(len(self.data) > 0)
 
 
 class _HeatImage(pg.ImageItem):  # type: ignore[misc]
@@ -335,7 +460,6 @@ class TrendView(QWidget):
         self._dose_text_px: list[float] = []
         self._dose_curves: dict[str, Any] = {}  # role -> its dose lines on the COWS plot
         self._context_dose_curves: list[Any] = []  # dose lines on the heat map and vital signs
-        self._windows: _AlertWindows | None = None  # the antagonists' alert windows on the COWS plot
         self._label_pool: list[Any] = []  # TextItems in the events lane, reused on every layout
         self._shown_labels: list[tuple[td.DoseMark, Any]] = []
         self._references: list[tuple[str, Any]] = []  # ("baseline" | "threshold", segment)
@@ -425,7 +549,6 @@ class TrendView(QWidget):
         plot.setMenuEnabled(False)
         plot.hideButtons()
         plot.setMouseEnabled(x=True, y=False)
-        plot.showGrid(x=True, y=False, alpha=0.15)
         for name in ("left", "bottom", "top"):
             axis = plot.getAxis(name)
             axis.setPen(self._pen(self._fg))
@@ -452,6 +575,10 @@ class TrendView(QWidget):
             plot.getAxis("top").unlinkFromView()
         plot.getAxis("right").unlinkFromView()
         plot.vb.setDefaultPadding(0.0)
+        # The time grid is painted by the backdrop, under the data (see _Backdrop); the bottom axis keeps
+        # its look without it: no tick marks, labels where they were.
+        bottom.setStyle(tickLength=0, tickAlpha=0)
+        self._backdrops[id(plot)] = _Backdrop(plot, self._bg, self._fg, grid_alpha=0.15)
         return plot
 
     def _build_plots(self) -> None:
@@ -459,6 +586,7 @@ class TrendView(QWidget):
         ci.setContentsMargins(4, 4, 8, 4)
         ci.setSpacing(2)
         self._time_axes: list[LocalTimeAxis] = []
+        self._backdrops: dict[int, _Backdrop] = {}  # id(plot) -> its backdrop
         self.title = pg.LabelItem("", color=self._fg, size="11pt", justify="left")
         ci.addItem(self.title, row=0, col=0, colspan=2)
 
@@ -517,15 +645,13 @@ class TrendView(QWidget):
 
     def _build_cows_items(self) -> None:
         plot = self.cows_plot
-        # The bands and their names are children of the ViewBox itself, not of its data group: they
-        # span the width whatever the time range, so a pan or zoom does not touch them (the y range is
-        # fixed); _place_bands lays them out again when the plot is resized.
-        self._band_items: list[tuple[Any, Any, Any]] = []  # band, shaded rect, TextItem
+        # The bands are painted by the plot's backdrop; their names are children of the ViewBox itself,
+        # not of its data group: a pan or zoom does not move them (the y range is fixed); _place_bands
+        # lays them out again when the plot is resized.
+        self._cows_backdrop = self._backdrops[id(plot)]
+        self._band_items: list[tuple[Any, Rgba, Any]] = []  # band, translucent fill, TextItem
         for band in COWS.bands:
-            region = QGraphicsRectItem(plot.vb)
-            region.setBrush(pg.mkBrush(self._over_background(_BAND_FILL.get(band.key, (128, 128, 128, 40)))))
-            region.setPen(pg.mkPen(None))
-            region.setZValue(-1000)  # above the ViewBox background, under the data group
+            fill = _BAND_FILL.get(band.key, (128, 128, 128, 40))
             text = f"{band.label} {band.low}–{band.high}"
             if band.app_defined:
                 text += self.tr(" (app's label)")
@@ -533,7 +659,11 @@ class TrendView(QWidget):
             label.setFont(self._small)
             label.setParentItem(plot.vb)
             label.setZValue(-500)  # under the data: a point is never hidden by a label
-            self._band_items.append((band, region, label))
+            self._band_items.append((band, fill, label))
+        # the half points between bands, so that every whole total sits inside exactly one band
+        self._cows_backdrop.set_bands(
+            [(band.low - 0.5, band.high + 0.5, fill) for band, fill, _l in self._band_items]
+        )
         plot.vb.sigResized.connect(self._place_bands)
 
         self.cows_curve = pg.PlotDataItem(
@@ -552,21 +682,19 @@ class TrendView(QWidget):
         # nothing visible; pyqtgraph's default (5 per pixel) draws five times the points for no gain.
         self.cows_curve.opts["autoDownsampleFactor"] = 1.0
         plot.addItem(self.cows_curve)
-        self.amended_scatter = pg.ScatterPlotItem(
+        self.amended_scatter = _Points(
             symbol="s", size=11, pen=self._pen(self._fg, 1.5), brush=pg.mkBrush(_AMENDED_BRUSH)
         )
         self.amended_scatter.setZValue(15)
         plot.addItem(self.amended_scatter)
-        self.error_scatter = pg.ScatterPlotItem(
+        self.error_scatter = _Points(
             symbol="x", size=13, pen=self._pen(_ERROR_PEN, 1), brush=pg.mkBrush(_ERROR_PEN)
         )
         self.error_scatter.setZValue(15)
         plot.addItem(self.error_scatter)
 
     def _build_events_items(self) -> None:
-        self.alert_scatter = pg.ScatterPlotItem(
-            size=13, hoverable=True, tip=lambda x, y, data: data, hoverSize=16
-        )
+        self.alert_scatter = _Points(size=13, hoverable=True, tip=lambda x, y, data: data, hoverSize=16)
         self.alert_scatter.setZValue(20)
         self.events_plot.addItem(self.alert_scatter)
 
@@ -619,18 +747,6 @@ class TrendView(QWidget):
             label.setZValue(1000)
             self._vital_titles.append((plot, label))
 
-    def _over_background(self, rgba: tuple[int, int, int, int]) -> QColor:
-        """The opaque colour a translucent fill shows over the plot background: the same look, but
-        Qt fills an opaque rectangle several times faster than it blends a translucent one."""
-        r, g, b, a = rgba
-        alpha = a / 255
-        bg = self._bg
-        return QColor(
-            round(bg.red() * (1 - alpha) + r * alpha),
-            round(bg.green() * (1 - alpha) + g * alpha),
-            round(bg.blue() * (1 - alpha) + b * alpha),
-        )
-
     def _translucent_bg(self, alpha: int = 200) -> QColor:
         colour = QColor(self._bg)
         colour.setAlpha(alpha)
@@ -679,9 +795,7 @@ class TrendView(QWidget):
             )
 
     def _build_hover_items(self) -> None:
-        self.hover_point = pg.ScatterPlotItem(
-            symbol="o", size=16, pen=self._pen(self._fg, 2), brush=pg.mkBrush(None)
-        )
+        self.hover_point = _Points(symbol="o", size=16, pen=self._pen(self._fg, 2), brush=pg.mkBrush(None))
         self.hover_point.setZValue(40)
         self.cows_plot.addItem(self.hover_point, ignoreBounds=True)
         self._cursors = []
@@ -876,7 +990,7 @@ class TrendView(QWidget):
         self._dose_text_px = []
         self._dose_curves = {}
         self._context_dose_curves = []
-        self._windows = None
+        self._cows_backdrop.set_windows([], _WINDOW_FILL)
         self._references = []
         self._reference_marks = []
         for label in self._reference_pool:
@@ -1033,7 +1147,7 @@ class TrendView(QWidget):
 
     def _draw_windows(self, marks: list[td.DoseMark]) -> None:
         """Each antagonist's alert window, shaded from the dose to dose + protocol window over the whole
-        height of the COWS plot: one item for all of them (see _AlertWindows)."""
+        height of the COWS plot, by its backdrop (see _Backdrop)."""
         spans = [
             (
                 float(self.to_view_x(m.x)),
@@ -1043,12 +1157,7 @@ class TrendView(QWidget):
             for m in marks
             if m.window_end is not None
         ]
-        if not spans:
-            return
-        windows = _AlertWindows(spans, _Y_COWS, pg.mkBrush(*_WINDOW_FILL))
-        windows.setZValue(-25)
-        self._add(self.cows_plot, windows)
-        self._windows = windows
+        self._cows_backdrop.set_windows(spans, _WINDOW_FILL)
 
     def _draw_references(self, marks: list[td.DoseMark]) -> None:
         """Each antagonist's pre-dose baseline (dashed, from the baseline COWS to the end of the window)
@@ -1196,10 +1305,8 @@ class TrendView(QWidget):
         return float((top - value) / (top - bottom) * self.cows_plot.vb.height())
 
     def _place_bands(self, *_args: object) -> None:
-        width = self.cows_plot.vb.width()
-        for band, region, label in self._band_items:
+        for band, _fill, label in self._band_items:
             top, bottom = self._band_px(band.high + 0.5), self._band_px(band.low - 0.5)
-            region.setRect(QRectF(0.0, top, width, bottom - top))
             label.setPos(4.0, (top + bottom) / 2)
 
     def _update_detail(self, low: float, high: float) -> None:
@@ -1245,10 +1352,11 @@ class TrendView(QWidget):
         per_px = (high - low) / width_px if high > low else 1.0
         row_end = [-1e9] * _DOSE_ROWS
         placed: list[tuple[int, int, tuple[float, float]]] = []  # dose index, row, anchor
-        first = int(np.searchsorted(self._dose_x, low, side="left"))
-        last = int(np.searchsorted(self._dose_x, high, side="right"))
-        for index in range(first, last):
-            px = (self._dose_x[index] - low) / per_px
+        xs = self._dose_x
+        index = int(np.searchsorted(xs, low, side="left"))
+        last = int(np.searchsorted(xs, high, side="right"))
+        while index < last:
+            px = (xs[index] - low) / per_px
             text_px = self._dose_text_px[index]
             if px + 3 + text_px <= width_px:
                 left, right, anchor = px + 2, px + 2 + text_px, (0.0, 0.5)
@@ -1256,9 +1364,14 @@ class TrendView(QWidget):
                 left, right, anchor = px - 2 - text_px, px - 2, (1.0, 0.5)
             row = next((r for r in range(_DOSE_ROWS) if row_end[r] < left - 4), None)
             if row is None:
+                # No label starts left of px + 2, so none fits before a row ends: skip the doses up to
+                # there (a long stay has hundreds in view, most of them unlabelled; 1 px to spare).
+                free = low + (min(row_end) + 1) * per_px
+                index = max(index + 1, int(np.searchsorted(xs, free, side="left")))
                 continue
             row_end[row] = right
             placed.append((index, row, anchor))
+            index += 1
             if all(end > width_px for end in row_end):
                 break
         while len(self._label_pool) < len(placed):
@@ -1408,8 +1521,9 @@ class TrendView(QWidget):
         points between bands, so that every whole total sits inside exactly one band)."""
         result = []
         vb = self.cows_plot.vb
-        for band, region, _label in self._band_items:
-            rect = region.rect()
+        for (band, _fill, _label), rect in zip(
+            self._band_items, self._cows_backdrop.band_rects(), strict=True
+        ):
             top = vb.mapToView(QPointF(0.0, rect.top())).y()
             bottom = vb.mapToView(QPointF(0.0, rect.bottom())).y()
             result.append((band.label, round(bottom + 0.5), round(top - 0.5)))
@@ -1419,11 +1533,8 @@ class TrendView(QWidget):
         """(low, high) in COWS points of each shaded band as drawn (the half points between bands)."""
         vb = self.cows_plot.vb
         return [
-            (
-                vb.mapToView(QPointF(0.0, r.rect().bottom())).y(),
-                vb.mapToView(QPointF(0.0, r.rect().top())).y(),
-            )
-            for _b, r, _l in self._band_items
+            (vb.mapToView(QPointF(0.0, r.bottom())).y(), vb.mapToView(QPointF(0.0, r.top())).y())
+            for r in self._cows_backdrop.band_rects()
         ]
 
     def band_labels(self) -> list[str]:
@@ -1463,9 +1574,7 @@ class TrendView(QWidget):
 
     def window_regions(self) -> list[tuple[float, float]]:
         """(start, end) epoch seconds of each antagonist alert window drawn on the COWS plot."""
-        if self._windows is None:
-            return []
-        spans = self._windows.spans()
+        spans = self._cows_backdrop.spans()
         return [(float(self.from_view_x(low)), float(self.from_view_x(high))) for low, high in spans]
 
     def reference_segments(self) -> list[tuple[str, float, float, float]]:

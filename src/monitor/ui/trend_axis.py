@@ -163,9 +163,26 @@ class LocalTimeAxis(pg.AxisItem):  # type: ignore[misc]
         self.picture = None  # pyqtgraph's cached drawing of the axis
         self.update()
 
-    def tickValues(self, minVal: float, maxVal: float, size: float) -> list[tuple[float, list[float]]]:
+    def tick_levels(self, minVal: float, maxVal: float, size: float) -> list[tuple[float, list[float]]]:
+        """The ticks of a range in axis values, whether or not this axis draws them (a grid may)."""
         levels = local_ticks(minVal + self.origin, maxVal + self.origin, size, self.zone)
         return [(spacing, [v - self.origin for v in values]) for spacing, values in levels]
+
+    def line_only(self) -> bool:
+        """True when the axis draws nothing but its line: no values, no grid, no tick marks (the trend
+        view's axes between plots). Its drawing then does not depend on the range."""
+        return not self.style["showValues"] and self.grid is False and self.style["tickLength"] == 0
+
+    def tickValues(self, minVal: float, maxVal: float, size: float) -> list[tuple[float, list[float]]]:
+        return [] if self.line_only() else self.tick_levels(minVal, maxVal, size)
+
+    def setRange(self, mn: float, mx: float) -> None:
+        if self.line_only() and math.isfinite(mn) and math.isfinite(mx):
+            # Keep the drawing: pyqtgraph would draw the axis again on every pan of every plot, about
+            # 0.3 ms each, for the same line.
+            self.range = [mn, mx]
+            return
+        super().setRange(mn, mx)
 
     def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:
         return [_format(v + self.origin, spacing, self.zone) for v in values]
