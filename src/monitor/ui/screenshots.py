@@ -11,6 +11,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -42,6 +43,15 @@ def _save(widget: QWidget, folder: Path, name: str) -> Path:
         raise OSError(f"could not write {target}")
     print(f"wrote {target}")
     return target
+
+
+def _wait_for_heat_map(window: MainWindow, timeout_s: float = 30.0) -> None:
+    """The item heat map is filled from a read off the GUI thread: wait for it, or the picture shows
+    it empty."""
+    deadline = time.monotonic() + timeout_s
+    while window.trend_view.heat_map_pending() and time.monotonic() < deadline:
+        QApplication.processEvents()
+        time.sleep(0.005)
 
 
 def _report_pages(service: ClinicalService, actor: str, episode_id: int, folder: Path) -> list[Path]:
@@ -95,6 +105,7 @@ def take(folder: Path, theme_choice: str = theme.LIGHT) -> list[Path]:
             written.append(_save(window, folder, "review-queue.png"))
             window.views.setCurrentWidget(window.trend_tab)
             window.resize(1366, 1000)  # the trend's stacked plots want height; a tall screen shows them all
+            _wait_for_heat_map(window)
             written.append(_save(window, folder, "trend-view.png"))
             heat_map = ImageExporter(window.trend_view.items_plot)
             heat_map.parameters()["width"] = 1300
