@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 
+import pytest
+
 from monitor.domain.scales import COWS
 from monitor.services.clinical import ClinicalService
 from monitor.services.views import AssessmentColumns, AssessmentInput
@@ -116,3 +118,15 @@ def test_times_read_as_columns_are_exact_to_the_microsecond(
     columns = service.assessment_columns(episode)
     assert columns.taken_at == tuple(v.taken_at.timestamp() for v in service.assessments(episode))
     assert [round(t * 1_000_000) % 1_000_000 for t in columns.taken_at] == list(fractions)
+
+
+def test_band_columns_give_each_rows_band_with_one_scale_or_several(monkeypatch: pytest.MonkeyPatch) -> None:
+    from monitor.domain import scales
+    from monitor.services.clinical import _band_columns
+
+    totals = tuple(range(49)) * 3
+    expected = tuple(COWS.band_for(t).key for t in totals), tuple(COWS.band_for(t).label for t in totals)
+    assert _band_columns(("COWS",) * len(totals), totals) == expected
+    monkeypatch.setattr(scales, "SCALES", {"COWS": COWS, "COWS-copy": COWS})  # the mixed-scale path
+    mixed = tuple("COWS" if n % 2 else "COWS-copy" for n in range(len(totals)))
+    assert _band_columns(mixed, totals) == expected
