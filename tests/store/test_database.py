@@ -218,6 +218,19 @@ def test_time_type_refuses_naive_and_converts_offsets() -> None:
     )
 
 
+def test_sqlite_times_read_back_as_aware_utc_to_the_microsecond() -> None:
+    """SQLite's stored text is parsed by the type itself (not SQLAlchemy's parser): what the app
+    writes, a time without a fraction, and a text with an offset written by another program."""
+    read = UTCDateTime().result_processor(sqlite_dialect.dialect(), None)
+    assert read is not None
+    assert read("2026-11-20 09:00:07.000123") == datetime(2026, 11, 20, 9, 0, 7, 123, tzinfo=UTC)
+    assert read("2026-11-20 09:00:07") == datetime(2026, 11, 20, 9, 0, 7, tzinfo=UTC)
+    assert read("2026-11-20T04:00:00-05:00") == datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+    assert read(None) is None
+    half = read("2026-11-20 09:00:00.5")
+    assert half == datetime(2026, 11, 20, 9, 0, 0, 500_000, tzinfo=UTC) and half.tzinfo is UTC
+
+
 # --- transactions ---------------------------------------------------------------------------------------
 
 

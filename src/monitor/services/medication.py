@@ -33,6 +33,43 @@ from monitor.services.views import (
 from monitor.store import audit
 from monitor.store.models import Dose, DoseVoid, Episode, SubstanceUpdate, Vitals, VitalsVoid
 
+_VITALS_COLUMNS = (
+    Vitals.id,
+    Vitals.episode_id,
+    Vitals.taken_at,
+    Vitals.recorded_at,
+    Vitals.recorded_by_id,
+    Vitals.pulse_bpm,
+    Vitals.systolic,
+    Vitals.diastolic,
+    Vitals.resp_rate,
+    Vitals.spo2,
+    Vitals.temp_c,
+    Vitals.note,
+)
+
+
+_DOSE_COLUMNS = (
+    Dose.id,
+    Dose.episode_id,
+    Dose.drug,
+    Dose.form,
+    Dose.dose_mg,
+    Dose.given_at,
+    Dose.recorded_at,
+    Dose.recorded_by_id,
+    Dose.note,
+    Dose.warning_reason,
+    Dose.warnings_json,
+    Dose.late_reason,
+)
+
+
+def _values(row: Dose | Vitals, columns: Sequence[Any]) -> tuple[Any, ...]:
+    """An ORM row's values of these columns, in order (as a read of those columns gives them)."""
+    return tuple(getattr(row, column.key) for column in columns)
+
+
 _AGONISTS = [d.key for d in medications.DRUGS if d.role is medications.DrugRole.AGONIST]
 
 # The form's labels, used as ValidationError.field so the UI can show the message beside the field.
@@ -137,13 +174,13 @@ class MedicationMixin(ServiceBase):
             # The alerts repeating the warnings confirmed here are acknowledged with the reason when they
             # are raised (AlertingMixin._acknowledge_confirmed_warning): now, or at a dose time ahead.
             self._after_write(session, episode.id, now)
-            return self._dose_views(session, [row])[0]
+            return self._dose_views(session, [_values(row, _DOSE_COLUMNS)])[0]
 
     def doses(self, episode_id: int) -> list[DoseView]:
         with self.db.read() as session:
             # Plain rows, not ORM objects: a long stay has hundreds of doses, and only their values are read.
             rows = session.execute(
-                select(Dose.__table__).where(Dose.episode_id == episode_id).order_by(Dose.given_at, Dose.id)
+                select(*_DOSE_COLUMNS).where(Dose.episode_id == episode_id).order_by(Dose.given_at, Dose.id)
             ).all()
             return self._dose_views(session, rows)
 
@@ -160,49 +197,62 @@ class MedicationMixin(ServiceBase):
             episode = self._episode(session, row.episode_id)
             void = DoseVoid(dose_id=row.id, voided_at=now, voided_by_id=user.id, reason=why)
             self._record_void(session, user, episode, void, "dose", row.id, why, now)
-            return self._dose_views(session, [row])[0]
+            return self._dose_views(session, [_values(row, _DOSE_COLUMNS)])[0]
 
-    def _dose_views(self, session: Session, rows: Sequence[Any]) -> list[DoseView]:
-        """rows: Dose objects or rows of the dose table's columns."""
-        doses = list(rows)
-        if not doses:
+    def _dose_views(self, session: Session, rows: Sequence[Sequence[Any]]) -> list[DoseView]:
+        """rows: the values of _DOSE_COLUMNS, in that order (unpacked by position, as _vitals_views)."""
+        if not rows:
             return []
+        # Every void of the episode (rows are of one episode; voids are few): not an IN of every dose id.
         voids = {
             v.dose_id: v
-            for v in session.scalars(select(DoseVoid).where(DoseVoid.dose_id.in_([d.id for d in doses])))
+            for v in session.scalars(
+                select(DoseVoid).join(Dose, Dose.id == DoseVoid.dose_id).where(Dose.episode_id == rows[0][1])
+            )
         }
-        names = usernames(
-            session, [d.recorded_by_id for d in doses] + [v.voided_by_id for v in voids.values()]
-        )
+        names = usernames(session, [r[7] for r in rows] + [v.voided_by_id for v in voids.values()])
         # A long stay repeats a few medicines hundreds of times: each label worked out once.
         described: dict[tuple[str, str, float], str] = {}
         warned: dict[str, tuple[str, ...]] = {}
         views = []
-        for d in doses:
-            known = medications.drug(d.drug)
-            void = voids.get(d.id)
-            key = (d.drug, d.form, d.dose_mg)
+        for (
+            dose_id,
+            episode_id,
+            drug,
+            form,
+            mg,
+            given_at,
+            recorded_at,
+            author,
+            note,
+            why,
+            warnings,
+            late,
+        ) in rows:
+            known = medications.drug(drug)
+            void = voids.get(dose_id)
+            key = (drug, form, mg)
             if key not in described:
-                described[key] = medications.describe_dose(d.drug, d.form, d.dose_mg)
-            if d.warnings_json not in warned:
-                warned[d.warnings_json] = tuple(json.loads(d.warnings_json))
+                described[key] = medications.describe_dose(drug, form, mg)
+            if warnings not in warned:
+                warned[warnings] = tuple(json.loads(warnings))
             views.append(
                 DoseView(
-                    id=d.id,
-                    episode_id=d.episode_id,
-                    drug=d.drug,
+                    id=dose_id,
+                    episode_id=episode_id,
+                    drug=drug,
                     drug_label=known.label,
                     role=known.role.value,
-                    form=d.form,
-                    dose_mg=d.dose_mg,
+                    form=form,
+                    dose_mg=mg,
                     description=described[key],
-                    given_at=d.given_at,
-                    recorded_at=d.recorded_at,
-                    recorded_by=names.get(d.recorded_by_id, ""),
-                    note=d.note,
-                    warning_reason=d.warning_reason,
-                    warnings=warned[d.warnings_json],
-                    late_reason=d.late_reason,
+                    given_at=given_at,
+                    recorded_at=recorded_at,
+                    recorded_by=names.get(author, ""),
+                    note=note,
+                    warning_reason=why,
+                    warnings=warned[warnings],
+                    late_reason=late,
                     void_reason=void.reason if void else "",
                     voided_by=names.get(void.voided_by_id, "") if void else "",
                     voided_at=void.voided_at if void else None,
@@ -262,12 +312,12 @@ class MedicationMixin(ServiceBase):
                 reason=late_reason,
             )
             self._after_write(session, episode.id, now)
-            return self._vitals_views(session, [row])[0]
+            return self._vitals_views(session, [_values(row, _VITALS_COLUMNS)])[0]
 
     def vitals(self, episode_id: int) -> list[VitalsView]:
         with self.db.read() as session:
             rows = session.execute(  # plain rows, as doses()
-                select(Vitals.__table__)
+                select(*_VITALS_COLUMNS)
                 .where(Vitals.episode_id == episode_id)
                 .order_by(Vitals.taken_at, Vitals.id)
             ).all()
@@ -286,36 +336,57 @@ class MedicationMixin(ServiceBase):
             episode = self._episode(session, row.episode_id)
             void = VitalsVoid(vitals_id=row.id, voided_at=now, voided_by_id=user.id, reason=why)
             self._record_void(session, user, episode, void, "vitals", row.id, why, now)
-            return self._vitals_views(session, [row])[0]
+            return self._vitals_views(session, [_values(row, _VITALS_COLUMNS)])[0]
 
-    def _vitals_views(self, session: Session, rows: Sequence[Any]) -> list[VitalsView]:
-        """rows: Vitals objects or rows of the vital signs table's columns."""
+    def _vitals_views(self, session: Session, rows: Sequence[Sequence[Any]]) -> list[VitalsView]:
+        """rows: the values of _VITALS_COLUMNS, in that order (unpacked by position: a long stay has over
+        a thousand readings, and reading a row's fields by name cost more than the rest)."""
         if not rows:
             return []
-        voids = {
+        voids = {  # as in _dose_views
             v.vitals_id: v
-            for v in session.scalars(select(VitalsVoid).where(VitalsVoid.vitals_id.in_([r.id for r in rows])))
-        }
-        names = usernames(session, [r.recorded_by_id for r in rows])
-        return [
-            VitalsView(
-                id=r.id,
-                episode_id=r.episode_id,
-                taken_at=r.taken_at,
-                recorded_at=r.recorded_at,
-                recorded_by=names.get(r.recorded_by_id, ""),
-                pulse_bpm=r.pulse_bpm,
-                systolic=r.systolic,
-                diastolic=r.diastolic,
-                resp_rate=r.resp_rate,
-                spo2=r.spo2,
-                temp_c=r.temp_c,
-                note=r.note,
-                void_reason=voids[r.id].reason if r.id in voids else "",
-                voided_at=voids[r.id].voided_at if r.id in voids else None,
+            for v in session.scalars(
+                select(VitalsVoid)
+                .join(Vitals, Vitals.id == VitalsVoid.vitals_id)
+                .where(Vitals.episode_id == rows[0][1])
             )
-            for r in rows
-        ]
+        }
+        names = usernames(session, [r[4] for r in rows])
+        views = []
+        for (
+            vitals_id,
+            episode_id,
+            taken_at,
+            recorded_at,
+            author,
+            pulse,
+            sys,
+            dia,
+            resp,
+            spo2,
+            temp,
+            note,
+        ) in rows:
+            void = voids.get(vitals_id)
+            views.append(
+                VitalsView(
+                    id=vitals_id,
+                    episode_id=episode_id,
+                    taken_at=taken_at,
+                    recorded_at=recorded_at,
+                    recorded_by=names.get(author, ""),
+                    pulse_bpm=pulse,
+                    systolic=sys,
+                    diastolic=dia,
+                    resp_rate=resp,
+                    spo2=spo2,
+                    temp_c=temp,
+                    note=note,
+                    void_reason=void.reason if void else "",
+                    voided_at=void.voided_at if void else None,
+                )
+            )
+        return views
 
     # --- substance history and readiness ----------------------------------------------------------
 

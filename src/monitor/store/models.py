@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any, cast
 
@@ -41,12 +42,28 @@ class UTCDateTime(TypeDecorator[datetime]):
         utc = value.astimezone(UTC)
         return utc.replace(tzinfo=None) if dialect.name == "sqlite" else utc
 
+    def result_processor(self, dialect: Dialect, coltype: object) -> Callable[[Any], datetime | None] | None:
+        if dialect.name == "sqlite":
+            # SQLite hands back the stored text: parsed by datetime.fromisoformat (C) rather than by
+            # SQLAlchemy's regular expression and then this class (about 6 µs a value, on every read
+            # of a timeline, the ward board and the long tables: thousands of values).
+            return _sqlite_utc
+        return super().result_processor(dialect, coltype)
+
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
+
+
+def _sqlite_utc(value: str | datetime | None) -> datetime | None:
+    """A stored SQLite time ('YYYY-MM-DD HH:MM:SS.ffffff', naive UTC) as an aware UTC datetime."""
+    if value is None:
+        return None
+    moment = value if isinstance(value, datetime) else datetime.fromisoformat(value)
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 # Stable constraint names so Alembic batch migrations on SQLite can find them.

@@ -171,7 +171,7 @@ def cows_columns(columns: AssessmentColumns, scores: AssessmentItemColumns | Non
     xs_all = np.fromiter(columns.taken_at, dtype=np.float64, count=n)
     totals = np.fromiter(columns.totals, dtype=np.float64, count=n)
     voided = np.fromiter(columns.entered_in_error, dtype=bool, count=n)
-    is_cows = np.fromiter((s == COWS.code for s in columns.scales), dtype=bool, count=n)
+    is_cows = np.fromiter(map(COWS.code.__eq__, columns.scales), dtype=bool, count=n)
     ids = np.fromiter(columns.ids, dtype=np.int64, count=n)
     # oldest first (the service's order); a stub's may not be: sort by (time, id)
     order = np.lexsort((ids, xs_all))
