@@ -36,6 +36,7 @@ from monitor.services.views import (
     VitalsInput,
     VitalsView,
 )
+from monitor.ui import trend as trend_module
 from monitor.ui.trend import TrendView
 from monitor.ui.trend_axis import local_ticks
 from monitor.ui.trend_data import heat_grid
@@ -713,6 +714,33 @@ def test_reload_shows_new_data_and_keeps_no_stale_items(
     assert len(trend.cows_points()[0]) == before + 1
     assert len(trend.dose_markers()) == doses
     assert len(trend.window_regions()) == 1
+
+
+def test_another_episode_shows_none_of_the_first_ones_dose_lines(
+    trend: TrendView, service: ClinicalService, nurse: str, clock: FakeClock, scenario: Scenario
+) -> None:
+    """The dose-line items are kept from one load to the next and given new data: an episode with no
+    doses shows none on any plot, and the first episode's come back whole."""
+    doses = trend.dose_markers()
+    assert doses and any(not antagonist for _x, _label, antagonist in doses)
+
+    def drawn_lines() -> int:
+        return sum(
+            len(item.getData()[0])
+            for plot in trend._plots()
+            for item in plot.items
+            if isinstance(item, trend_module._FixedCurve)
+            and item.isVisible()
+            and item.getData()[0] is not None
+        )
+
+    assert drawn_lines() > 0
+    quiet = service.admit(nurse, admission(clock.now() - timedelta(hours=2), mrn="Q-1", name="Quinn Quiet"))
+    service.record_assessment(nurse, quiet, AssessmentInput(taken_at=clock.now(), items=_items(yawning=1)))
+    trend.show_episode(quiet)
+    assert trend.dose_markers() == [] and drawn_lines() == 0
+    trend.show_episode(scenario.episode_id)
+    assert trend.dose_markers() == doses
 
 
 # --- a long stay: 20,000 assessments (the same synthetic stay the benchmark draws) ----------------------

@@ -460,6 +460,9 @@ class TrendView(QWidget):
         self._dose_text_px: list[float] = []
         self._dose_curves: dict[str, Any] = {}  # role -> its dose lines on the COWS plot
         self._context_dose_curves: list[Any] = []  # dose lines on the heat map and vital signs
+        # (role, plot) -> that role's dose lines on that plot: made once and given new data on each load
+        # (making and removing two dozen items took a quarter of a load)
+        self._dose_lines: dict[tuple[str, int], _FixedCurve] = {}
         self._label_pool: list[Any] = []  # TextItems in the events lane, reused on every layout
         self._shown_labels: list[tuple[td.DoseMark, Any]] = []
         self._references: list[tuple[str, Any]] = []  # ("baseline" | "threshold", segment)
@@ -990,6 +993,8 @@ class TrendView(QWidget):
         self._dose_text_px = []
         self._dose_curves = {}
         self._context_dose_curves = []
+        for curve in self._dose_lines.values():
+            curve.setVisible(False)
         self._cows_backdrop.set_windows([], _WINDOW_FILL)
         self._references = []
         self._reference_marks = []
@@ -1123,20 +1128,12 @@ class TrendView(QWidget):
         self._draw_windows([m for m in self._doses if m.is_antagonist])
         self._draw_references([m for m in self._doses if m.is_antagonist])
         for role, xs in by_role.items():
-            colour, width, style = _ROLE_STYLE.get(role, _ROLE_STYLE["comfort"])
             x = np.repeat(self.to_view_x(np.asarray(xs, dtype=np.float64)), 2)
             for plot in self._plots():
                 low, high = plot.vb.viewRange()[1]  # fixed: zoom and pan act on time only
-                y = np.tile([low, high], len(xs))
-                if plot is self.items_plot:  # role colours would vanish into the colour map
-                    pen = self._pen("#FFFFFF", width, style)
-                elif plot in (self.cows_plot, self.events_plot):
-                    pen = self._pen(colour, width, style)
-                else:
-                    pen = self._pen(colour, 1, style)
-                curve = _FixedCurve(x, y, connect="pairs", pen=pen, skipFiniteCheck=True)
-                curve.setZValue(5)
-                self._add(plot, curve)
+                curve = self._dose_line(role, plot)
+                curve.setData(x, np.tile([low, high], len(xs)), connect="pairs", skipFiniteCheck=True)
+                curve.setVisible(True)
                 if plot is self.cows_plot:
                     self._dose_curves[role] = curve
                 # Antagonist lines always show on the COWS plot; comfort and agonist lines there, and
@@ -1144,6 +1141,23 @@ class TrendView(QWidget):
                 if plot is not self.events_plot and not (plot is self.cows_plot and role == "antagonist"):
                     self._context_dose_curves.append(curve)
         self._layout_dose_labels()
+
+    def _dose_line(self, role: str, plot: Any) -> _FixedCurve:
+        """The item drawing `role`'s dose lines on `plot`, made on first use."""
+        curve = self._dose_lines.get((role, id(plot)))
+        if curve is None:
+            colour, width, style = _ROLE_STYLE.get(role, _ROLE_STYLE["comfort"])
+            if plot is self.items_plot:  # role colours would vanish into the colour map
+                pen = self._pen("#FFFFFF", width, style)
+            elif plot in (self.cows_plot, self.events_plot):
+                pen = self._pen(colour, width, style)
+            else:
+                pen = self._pen(colour, 1, style)
+            curve = _FixedCurve(connect="pairs", pen=pen, skipFiniteCheck=True)
+            curve.setZValue(5)
+            plot.addItem(curve, ignoreBounds=True)
+            self._dose_lines[(role, id(plot))] = curve
+        return curve
 
     def _draw_windows(self, marks: list[td.DoseMark]) -> None:
         """Each antagonist's alert window, shaded from the dose to dose + protocol window over the whole
