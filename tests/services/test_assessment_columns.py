@@ -130,3 +130,22 @@ def test_band_columns_give_each_rows_band_with_one_scale_or_several(monkeypatch:
     monkeypatch.setattr(scales, "SCALES", {"COWS": COWS, "COWS-copy": COWS})  # the mixed-scale path
     mixed = tuple("COWS" if n % 2 else "COWS-copy" for n in range(len(totals)))
     assert _band_columns(mixed, totals) == expected
+
+
+def test_many_amendments_are_read_by_episode_with_the_same_result(
+    service: ClinicalService, nurse: str, physician: str, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past the number of ids one statement takes, the amendments are read by episode instead."""
+    from monitor.services import clinical
+
+    episode = _chart(service, nurse, physician, clock)
+    current = service.assessments(episode)[-1]
+    clock.advance(minutes=1)
+    service.amend_assessment(nurse, current.id, cows(current.taken_at, gi_upset=2), "re-scored")
+    twice = service.assessments(episode)[-1]
+    clock.advance(minutes=1)
+    service.amend_assessment(nurse, twice.id, cows(current.taken_at, gi_upset=3), "re-scored again")
+    by_id = service.assessment_columns(episode)
+    assert len(by_id.amend_reasons) == 3  # the current versions amended: not the one amended twice over
+    monkeypatch.setattr(clinical, "_IDS_PER_STATEMENT", 1)
+    assert service.assessment_columns(episode) == by_id

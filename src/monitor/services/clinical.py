@@ -477,13 +477,26 @@ class ClinicalService(
                     .where(of_episode)
                 )
             }
+            # The amendments among the current versions, found in the column already read (a query for
+            # version > 1 read every row of a long stay again), then their details by id; by episode
+            # when there are very many (a statement takes a limited number of values).
+            amended_ids = [i for i, version in zip(ids, versions, strict=True) if version > 1]
+            which = (
+                Assessment.id.in_(amended_ids)
+                if len(amended_ids) <= _IDS_PER_STATEMENT
+                else (of_episode & (Assessment.version > 1))
+            )
+            wanted = set(amended_ids)  # current versions only, whichever way they are read
             amended = {
                 row.id: row
-                for row in session.execute(
-                    select(Assessment.id, Assessment.recorded_at, Assessment.amend_reason).where(
-                        of_episode, Assessment.version > 1
+                for row in (
+                    session.execute(
+                        select(Assessment.id, Assessment.recorded_at, Assessment.amend_reason).where(which)
                     )
+                    if amended_ids
+                    else ()
                 )
+                if row.id in wanted
             }
             user_ids = sorted(set(author_ids) | {v.voided_by_id for v in voids.values()})
             users = {u.id: u for u in session.scalars(select(User).where(User.id.in_(user_ids)))}
@@ -822,6 +835,7 @@ def _assessment_audit(row: Assessment, result: scales.Score | None) -> dict[str,
     return values
 
 
+_IDS_PER_STATEMENT = 500  # ids in one IN (...): SQLite takes at most 32,766 values in a statement
 _ASSESSMENT_COLUMNS = table_of(Assessment).columns
 _INSERT_ASSESSMENT = insert(table_of(Assessment)).returning(table_of(Assessment).c.id)
 _INSERT_ITEM = insert(table_of(AssessmentItem))
