@@ -243,6 +243,33 @@ class _NewestFirstModel(_RecordsModel):
         self.rows = list(reversed(records))
         self.endResetModel()
 
+    def data(
+        self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> object:
+        if not index.isValid():
+            return None
+        view = self.rows[index.row()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._text(view, index.column())
+        if role == ID_ROLE:
+            return view.id
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return self._tooltip(view)
+        if view.entered_in_error:
+            return self.struck(role)
+        return self._look(view, index.column(), role)
+
+    def _text(self, view: Any, column: int) -> str:
+        raise NotImplementedError
+
+    def _tooltip(self, view: Any) -> str | None:
+        """A row's tooltip (None: none)."""
+        return None
+
+    def _look(self, view: Any, column: int, role: int) -> object:
+        """Any other role of a cell of a row not entered in error (None: the table's own)."""
+        return None
+
 
 class AssessmentTableModel(_RecordsModel):
     """The assessments tab: one row per current assessment, newest first (what the nurse looks for).
@@ -319,21 +346,10 @@ class DoseTableModel(_NewestFirstModel):
             "; ".join(view.warnings), view.warning_reason
         )
 
-    def data(
-        self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> object:
-        if not index.isValid():
-            return None
-        view = self.rows[index.row()]
-        column = index.column()
-        if role == Qt.ItemDataRole.DisplayRole:
-            return self._text(view, column)
-        if role == ID_ROLE:
-            return view.id
-        if role == Qt.ItemDataRole.ToolTipRole:
-            return self._warned(view) or view.description
-        if view.entered_in_error:
-            return self.struck(role)
+    def _tooltip(self, view: DoseView) -> str:
+        return self._warned(view) or view.description
+
+    def _look(self, view: DoseView, column: int, role: int) -> object:
         if role == Qt.ItemDataRole.FontRole and view.role == "antagonist" and column == 1:
             font = QFont()
             font.setBold(True)
@@ -366,20 +382,6 @@ class VitalsTableModel(_NewestFirstModel):
     every opening). An entered-in-error row is struck through and greyed, with the word in its status."""
 
     columns = VITALS_COLUMNS
-
-    def data(
-        self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> object:
-        if not index.isValid():
-            return None
-        view = self.rows[index.row()]
-        if role == Qt.ItemDataRole.DisplayRole:
-            return self._text(view, index.column())
-        if role == ID_ROLE:
-            return view.id
-        if view.entered_in_error:
-            return self.struck(role)
-        return None
 
     def _text(self, view: VitalsView, column: int) -> str:
         if column == 0:
