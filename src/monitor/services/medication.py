@@ -20,7 +20,13 @@ from monitor.domain.rules import is_antagonist, preview_dose
 from monitor.domain.timeline import DoseRecord
 from monitor.services.base import ServiceBase, clean, require_reason, usernames
 from monitor.services.errors import Conflict, NotFound, ValidationError
-from monitor.services.timeline_builder import build_timeline, last_uses, load_protocol, valid_dose
+from monitor.services.timeline_builder import (
+    VITAL_MEASUREMENTS,
+    build_timeline,
+    last_uses,
+    load_protocol,
+    valid_dose,
+)
 from monitor.services.views import (
     DoseInput,
     DoseView,
@@ -39,12 +45,7 @@ _VITALS_COLUMNS = (
     Vitals.taken_at,
     Vitals.recorded_at,
     Vitals.recorded_by_id,
-    Vitals.pulse_bpm,
-    Vitals.systolic,
-    Vitals.diastolic,
-    Vitals.resp_rate,
-    Vitals.spo2,
-    Vitals.temp_c,
+    *VITAL_MEASUREMENTS,
     Vitals.note,
 )
 

@@ -96,6 +96,15 @@ def build_timeline(session: Session, episode: Episode) -> Timeline:
 # The statements of build_timelines, built once (building them cost more than running them: the
 # timeline is read in every clinical write). Executed with {"episode_ids": [...]}.
 _EPISODE_IDS: BindParameter[list[int]] = bindparam("episode_ids", expanding=True)
+# The measurements of a set of vital signs, in VitalsRecord's and VitalsView's order.
+VITAL_MEASUREMENTS = (
+    Vitals.pulse_bpm,
+    Vitals.systolic,
+    Vitals.diastolic,
+    Vitals.resp_rate,
+    Vitals.spo2,
+    Vitals.temp_c,
+)
 _COWS_COLUMNS = (
     Assessment.id,
     Assessment.episode_id,
@@ -115,17 +124,7 @@ _TIMELINE_DOSES = (
     .order_by(Dose.episode_id, Dose.given_at, Dose.id)
 )
 _TIMELINE_VITALS = (
-    select(
-        Vitals.id,
-        Vitals.episode_id,
-        Vitals.taken_at,
-        Vitals.pulse_bpm,
-        Vitals.systolic,
-        Vitals.diastolic,
-        Vitals.resp_rate,
-        Vitals.spo2,
-        Vitals.temp_c,
-    )
+    select(Vitals.id, Vitals.episode_id, Vitals.taken_at, *VITAL_MEASUREMENTS)
     .where(Vitals.episode_id.in_(_EPISODE_IDS))
     .where(~select(VitalsVoid.vitals_id).where(VitalsVoid.vitals_id == Vitals.id).exists())
     .order_by(Vitals.episode_id, Vitals.taken_at, Vitals.id)
