@@ -123,7 +123,8 @@ OUTSIDE_CI = os.environ.get("CI") != "true"
 
 
 @pytest.mark.skipif(
-    OUTSIDE_CI and shutil.which("appstreamcli") is None, reason="appstreamcli is not installed"
+    OUTSIDE_CI and shutil.which("appstreamcli") is None,
+    reason="appstreamcli is not installed here (outside CI, which installs it)",
 )
 def test_appstreamcli_validates_the_metainfo() -> None:
     result = run_tool("appstreamcli", "validate", "--no-net", str(METAINFO))
@@ -132,7 +133,7 @@ def test_appstreamcli_validates_the_metainfo() -> None:
 
 @pytest.mark.skipif(
     OUTSIDE_CI and shutil.which("desktop-file-validate") is None,
-    reason="desktop-file-validate (desktop-file-utils) is not installed",
+    reason="desktop-file-validate (desktop-file-utils) is not installed here (outside CI, which installs it)",
 )
 def test_desktop_file_validate_accepts_the_entry() -> None:
     result = run_tool("desktop-file-validate", str(DESKTOP))
