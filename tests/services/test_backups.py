@@ -19,7 +19,6 @@ from monitor.services.backups import (
     KIND_BACKUP,
     KIND_BEFORE_MIGRATION,
     BackupInfo,
-    check_database_file,
     damage_advice,
     newest_good_backup_for,
 )
@@ -27,6 +26,7 @@ from monitor.services.clinical import ClinicalService
 from monitor.services.errors import NotPermitted, ServiceError, ValidationError
 from monitor.store import migrations
 from monitor.store.database import Database, open_database
+from monitor.store.sqlite_file import check_database_file
 from tests.conftest import T0, FakeClock
 from tests.helpers import admission, cows
 

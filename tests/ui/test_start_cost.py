@@ -1,13 +1,16 @@
 """Issue 9: what the start costs and how the app ends. Starting the app imports no export library
 (reportlab for the PDF, fhir.resources and pydantic for FHIR; they load when an export is made), and
 opening a database already at the newest schema imports no alembic: bench/process_figures.py measured
-them as a large part of the cold start. Quit ends the app without an error."""
+them as a large part of the cold start. The `monitor` command starts the database file's integrity
+check before Qt, SQLAlchemy and the services load, and the app waits for its answer. Quit ends the app
+without an error."""
 
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
+from concurrent.futures import Future
 from pathlib import Path
 
 import pytest
@@ -15,6 +18,7 @@ from PySide6.QtCore import QEvent, Qt
 from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
 
+from monitor.cli import main as cli_main
 from monitor.services import locations
 from monitor.services.clinical import ClinicalService
 from monitor.ui import app as app_module
@@ -46,6 +50,63 @@ def test_starting_the_app_imports_no_export_library_nor_alembic(db_path: Path) -
         check=True,
     )
     assert done.stdout.strip() == "[]"
+
+
+def test_the_command_module_loads_neither_qt_nor_sqlalchemy() -> None:
+    """So that `monitor` can start the database check before the heavy modules load."""
+    heavy = ("PySide6", "sqlalchemy", "pyqtgraph", "numpy", "monitor.ui", "monitor.services.clinical")
+    code = (
+        "import sys\nimport monitor.cli.main\n"
+        f"print(sorted({{m for m in sys.modules if m.startswith({heavy!r})}}))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=True
+    )
+    assert done.stdout.strip() == "[]"
+
+
+def test_the_command_hands_its_early_integrity_check_to_the_app(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.services.test_backups import corrupt_index
+
+    ward = tmp_path / "ward.sqlite"
+    service = locations.connect(path=ward)
+    service.create_first_administrator("admin", "Ada Admin", PASSWORD)
+    service.db.dispose()
+    corrupt_index(ward)  # only the full integrity check notices this one
+    handed: list[object] = []
+
+    def run_gui(**kwargs: object) -> int:
+        handed.append(kwargs["integrity"])
+        return 0
+
+    monkeypatch.setattr(app_module, "run_gui", run_gui)
+    assert cli_main.main(["--db", str(ward)]) == 0
+    (check,) = handed
+    assert isinstance(check, Future)
+    assert f"The database file {ward} is damaged" in check.result(timeout=60)
+    handed.clear()
+    assert cli_main.main(["--db", str(ward), "episodes"]) == 0  # not the app: not checked at start
+    assert handed == []
+
+
+def test_a_damaged_database_is_refused_when_the_command_starts_the_app(
+    qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.services.test_backups import corrupt_index
+
+    ward = tmp_path / "ward.sqlite"
+    service = locations.connect(path=ward)
+    service.create_first_administrator("admin", "Ada Admin", PASSWORD)
+    service.db.dispose()
+    corrupt_index(ward)
+    before = ward.read_bytes()
+    shown: list[str] = []
+    monkeypatch.setattr(app_module.QMessageBox, "critical", lambda _parent, _title, text: shown.append(text))
+    assert cli_main.main(["--db", str(ward)]) == 2
+    assert len(shown) == 1 and f"The database file {ward} is damaged" in shown[0]
+    assert ward.read_bytes() == before
 
 
 def test_quit_ends_the_app_without_an_error(

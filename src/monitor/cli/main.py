@@ -1,6 +1,10 @@
 """The `monitor` command: opens the GUI, or runs headless work on the same services.
 
 Exit codes: 0 done, 2 bad input or a database problem (a plain message on stderr, never a traceback).
+
+This module imports only light modules: the app's start checks the database file on a worker thread
+first (monitor.store.sqlite_file), while Qt, SQLAlchemy and the services load (a fifth of a second on a
+ward's file, off the start). The heavy modules load where a command needs them.
 """
 
 from __future__ import annotations
@@ -13,14 +17,18 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from concurrent.futures import Future
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from monitor import __version__
 from monitor.domain import accounts
-from monitor.services import backups, locations
-from monitor.services.clinical import ClinicalService
+from monitor.services import locations
 from monitor.services.errors import DatabaseProblem, ProblemKind, ServiceError
+
+if TYPE_CHECKING:
+    from monitor.services.clinical import ClinicalService
 
 EXIT_OK = 0
 EXIT_BAD_INPUT = 2
@@ -148,7 +156,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"monitor: --{name.replace('_', '-')} {value!r} is not UTF-8 text", file=sys.stderr)
             return EXIT_BAD_INPUT
     try:
-        return _dispatch(args)
+        return _dispatch(args, _start_integrity_check(args))
     except DatabaseProblem as problem:
         log.debug("database problem: %s", problem.detail)
         message = problem.message
@@ -201,7 +209,15 @@ def _acting_user(service: ClinicalService, requested: str | None, action: str) -
     return name
 
 
-def _dispatch(args: argparse.Namespace) -> int:
+def _start_integrity_check(args: argparse.Namespace) -> Future[str | None] | None:
+    """For the app on an SQLite file: its integrity check, started before anything heavy is imported
+    (run_gui waits for the answer before it opens the file)."""
+    if args.command not in (None, "gui") or args.database_url is not None:
+        return None
+    return locations.start_integrity_check(Path(args.db or locations.default_database_path()))
+
+
+def _dispatch(args: argparse.Namespace, integrity: Future[str | None] | None) -> int:
     if args.command == "demo":
         return _demo(args)
     if args.command == "self-test":
@@ -209,7 +225,9 @@ def _dispatch(args: argparse.Namespace) -> int:
     if args.command in (None, "gui"):
         from monitor.ui.app import run_gui  # Qt only when a window is wanted
 
-        return run_gui(path=args.db, url=args.database_url, user=args.user)
+        return run_gui(path=args.db, url=args.database_url, user=args.user, integrity=integrity)
+    from monitor.services import backups
+
     if args.command in ("backup", "restore") and args.database_url:
         raise ServiceError(backups.POSTGRES_REFUSAL)  # before connecting: the server may not even answer
     if args.command == "restore":
@@ -359,6 +377,8 @@ def _restore(args: argparse.Namespace) -> int:
         # A damaged database is why one restores: go ahead without opening it (the backup's accounts
         # decide whether --user may).
         log.debug("restoring over a damaged database: %s", problem.detail)
+        from monitor.services import backups
+
         kept = backups.restore_database_file(path, args.file, actor)
     else:
         try:

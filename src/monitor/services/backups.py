@@ -30,7 +30,6 @@ import re
 import shutil
 import sqlite3
 import tempfile
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -40,8 +39,14 @@ from monitor.services.clock import Clock, SystemClock
 from monitor.services.errors import ServiceError, ValidationError
 from monitor.services.files import cannot_write
 from monitor.store import audit, migrations
-from monitor.store.database import BUSY_TIMEOUT_MS, SQLITE_HEADER, open_database
+from monitor.store.database import open_database
 from monitor.store.errors import DatabaseProblem, ProblemKind, classify
+from monitor.store.sqlite_file import (
+    QUICK_CHECK_ABOVE_BYTES,
+    has_sqlite_header,
+    integrity_problem,
+    plain_connection,
+)
 
 log = logging.getLogger(__name__)
 
@@ -57,9 +62,6 @@ BACKUP_INTERVAL_MAX_HOURS = 24.0
 KEEP_DAILY = 7
 KEEP_WEEKLY = 4
 
-# A full integrity_check reads every page and index (minutes on a very large file); quick_check skips
-# the index-to-table cross-checks, which keeps a start-up bearable.
-QUICK_CHECK_ABOVE_BYTES = 256 * 1024 * 1024
 # How long a restore waits for the database's other connections to close before it refuses.
 SOLE_ACCESS_TIMEOUT_S = 2.0
 
@@ -104,14 +106,6 @@ def _patterns(database: Path) -> tuple[re.Pattern[str], re.Pattern[str]]:
     return ours, before_migration
 
 
-def _has_sqlite_header(path: Path) -> bool:
-    try:
-        with path.open("rb") as handle:
-            return handle.read(len(SQLITE_HEADER)) == SQLITE_HEADER
-    except OSError:
-        return False
-
-
 def _info(database: Path, file: Path) -> tuple[BackupInfo, int] | None:
     """The backup a file in the backup folder is, with its serial for ordering; None if it is not one."""
     ours, before_migration = _patterns(database)
@@ -126,7 +120,7 @@ def _info(database: Path, file: Path) -> tuple[BackupInfo, int] | None:
         size = file.stat().st_size
     except (ValueError, OSError):
         return None
-    return BackupInfo(file, made_at, size, ok=size > 0 and _has_sqlite_header(file), kind=kind), serial
+    return BackupInfo(file, made_at, size, ok=size > 0 and has_sqlite_header(file), kind=kind), serial
 
 
 def list_backups(database: Path) -> list[BackupInfo]:
@@ -141,48 +135,6 @@ def list_backups(database: Path) -> list[BackupInfo]:
 
 
 # --- checks ------------------------------------------------------------------------------------------
-
-
-@contextlib.contextmanager
-def _connection(path: Path, timeout_s: float = BUSY_TIMEOUT_MS / 1000) -> Iterator[sqlite3.Connection]:
-    """A plain sqlite3 connection (closed at the end): no SQLAlchemy, no pragmas, no schema."""
-    connection = sqlite3.connect(path, timeout=timeout_s)
-    try:
-        yield connection
-    finally:
-        connection.close()
-
-
-def integrity_problem(path: Path, *, quick: bool = False) -> str | None:
-    """None if SQLite's integrity check (or quick check) of the file says ok, else its first complaint."""
-    pragma = "quick_check" if quick else "integrity_check"
-    try:
-        with _connection(path) as connection:
-            rows = [row[0] for row in connection.execute(f"PRAGMA {pragma}")]
-    except sqlite3.Error as exc:
-        return str(exc) or type(exc).__name__
-    if rows == ["ok"]:
-        return None
-    # The first complaint, without SQLite's "*** in database main ***" heading.
-    lines = [line for row in rows for line in str(row).splitlines() if line and not line.startswith("***")]
-    return lines[0] if lines else f"{pragma} did not say ok"
-
-
-def check_database_file(path: Path, *, quick_above_bytes: int = QUICK_CHECK_ABOVE_BYTES) -> str | None:
-    """At start, before open_database: a plain message if the database file is damaged, else None.
-
-    A missing file (a first start) or one that is not SQLite at all is not damage; open_database
-    creates or refuses those with its own message.
-    """
-    path = Path(path).expanduser().absolute()
-    if not path.is_file() or not _has_sqlite_header(path):
-        return None
-    quick = path.stat().st_size > quick_above_bytes
-    problem = integrity_problem(path, quick=quick)
-    if problem is None:
-        return None
-    log.error("database integrity check failed: %s", problem)
-    return f"The database file {path} is damaged (SQLite reports: {problem})."
 
 
 def newest_good_backup_for(path: Path) -> BackupInfo | None:
@@ -218,7 +170,7 @@ def damage_advice(path: Path, problem: str) -> str:
 
 def _online_copy(source: Path, destination: Path) -> None:
     """Copy through SQLite's backup API and make the copy one self-contained file (no WAL beside it)."""
-    with _connection(source) as reader, _connection(destination) as writer:
+    with plain_connection(source) as reader, plain_connection(destination) as writer:
         reader.backup(writer)
         # The copy inherits the source's WAL flag; a backup must not need a -wal file to be complete.
         writer.execute("PRAGMA journal_mode = DELETE").fetchall()
@@ -295,7 +247,7 @@ def _refuse(source: Path, why: str) -> ValidationError:
 def _check_backup_schema(source: Path, copy: Path) -> None:
     """The copy holds a withdrawal monitor schema this version knows (as open_database would decide)."""
     try:
-        with _connection(copy) as connection:
+        with plain_connection(copy) as connection:
             tables = {
                 row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type='table'")
             }
@@ -319,7 +271,7 @@ def _check_backup_schema(source: Path, copy: Path) -> None:
 def _stage_restore(source: Path, staged: Path, actor: str, kept_aside: Path, clock: Clock) -> None:
     """Copy the backup to `staged`, check it, bring it to this version's schema and audit the restore in
     it, all before the current database is touched: whatever fails, that one stays as it was."""
-    if not _has_sqlite_header(source):
+    if not has_sqlite_header(source):
         raise _refuse(source, "is not a withdrawal monitor backup: it is not an SQLite database.")
     try:
         _online_copy(source, staged)
@@ -358,7 +310,7 @@ def _stage_restore(source: Path, staged: Path, actor: str, kept_aside: Path, clo
     finally:
         restored.dispose()
     # Fold the copy's WAL into the file: only the file itself is moved into place.
-    with _connection(staged) as connection:
+    with plain_connection(staged) as connection:
         connection.execute("PRAGMA journal_mode = DELETE").fetchall()
 
 
@@ -370,7 +322,7 @@ def _take_sole_access(database: Path) -> None:
     (its -wal beside it).
     """
     try:
-        with _connection(database, timeout_s=SOLE_ACCESS_TIMEOUT_S) as connection:
+        with plain_connection(database, timeout_s=SOLE_ACCESS_TIMEOUT_S) as connection:
             connection.execute("PRAGMA journal_mode = DELETE").fetchall()
     except sqlite3.Error as exc:
         problem = classify(exc)

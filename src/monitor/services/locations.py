@@ -1,4 +1,8 @@
-"""Where the clinic database lives and how to open it (the CLI and the GUI share this)."""
+"""Where the clinic database lives and how to open it (the CLI and the GUI share this).
+
+Light to import (no SQLAlchemy until something connects): the start asks it for the database's path
+before the heavy modules load, to check that file meanwhile (monitor.cli.main).
+"""
 
 from __future__ import annotations
 
@@ -6,15 +10,17 @@ import json
 import logging
 import logging.handlers
 import os
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import platformdirs
-from sqlalchemy import make_url
 
-from monitor.services.clinical import ClinicalService
-from monitor.services.clock import Clock
-from monitor.services.demo import seed_demo
-from monitor.store.database import open_database
+from monitor.store.sqlite_file import check_database_file
+
+if TYPE_CHECKING:
+    from monitor.services.clinical import ClinicalService
+    from monitor.services.clock import Clock
 
 APP_NAME = "withdrawal-monitor"
 APP_AUTHOR = "WithdrawalMonitor"
@@ -39,10 +45,24 @@ def connect(
     *, path: Path | None = None, url: str | None = None, clock: Clock | None = None
 ) -> ClinicalService:
     """Open (and migrate) the database and return the services over it. Raises DatabaseProblem."""
+    from monitor.services.clinical import ClinicalService
+    from monitor.store.database import open_database
+
     if url is None and path is None:
         path = default_database_path()
     database = open_database(path=path, url=url)
     return ClinicalService(database, clock=clock)
+
+
+def start_integrity_check(path: Path) -> Future[str | None]:
+    """The start's check of the SQLite file at `path` (None: not damaged; else a plain message), on a
+    worker thread: SQLite reads the file without holding the GIL, so the caller goes on loading modules
+    meanwhile. Nothing may open the database before the answer. The thread ends with the check."""
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="integrity-check")
+    try:
+        return pool.submit(check_database_file, path)
+    finally:
+        pool.shutdown(wait=False)
 
 
 def log_dir() -> Path:
@@ -91,6 +111,8 @@ def stop_logging(target: Path) -> None:
 def rebuild_demo_database(path: Path | None = None) -> Path:
     """A demo ward (invented patients, times relative to now) in a new file; the default demo file is
     the app's own and rebuilt every time, so the demo always looks like a live ward."""
+    from monitor.services.demo import seed_demo
+
     target = path or demo_database_path()
     for suffix in ("", "-wal", "-shm"):
         Path(f"{target}{suffix}").unlink(missing_ok=True)
@@ -105,6 +127,8 @@ def rebuild_demo_database(path: Path | None = None) -> Path:
 def display_location(path: Path | None, url: str | None) -> str:
     """Where the records are, for the screen: the file, or the server URL with its password hidden."""
     if url is not None:
+        from sqlalchemy import make_url
+
         return make_url(url).render_as_string(hide_password=True)
     return str(path)
 

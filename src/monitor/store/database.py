@@ -25,11 +25,10 @@ from sqlalchemy.pool import QueuePool
 
 from monitor.store import migrations
 from monitor.store.errors import DatabaseProblem, ProblemKind, classify
+from monitor.store.sqlite_file import BUSY_TIMEOUT_MS, SQLITE_HEADER
 
 log = logging.getLogger(__name__)
 
-SQLITE_HEADER = b"SQLite format 3\x00"
-BUSY_TIMEOUT_MS = 5000
 NETWORK_FILESYSTEMS = {"nfs", "nfs4", "cifs", "smbfs", "smb3", "9p", "fuse.sshfs", "afs", "ncpfs", "davfs"}
 _WRITE_OPTION = "monitor_write"
 _FILE_IDENTITY = "monitor_file_identity"  # in a pooled connection's info: (device, inode) it opened

@@ -8,8 +8,6 @@ from __future__ import annotations
 import enum
 import sqlite3
 
-from sqlalchemy.exc import DBAPIError, SQLAlchemyError
-
 
 class ProblemKind(enum.Enum):
     BUSY = "busy"
@@ -136,6 +134,9 @@ def classify(exc: BaseException) -> DatabaseProblem:
     """Map a driver or SQLAlchemy exception to a user-facing category."""
     if isinstance(exc, DatabaseProblem):
         return exc
+    # Here, not at the top: this module is imported at start before SQLAlchemy has to load.
+    from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+
     orig: BaseException = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
     detail = log_detail(exc, orig)
     if isinstance(orig, sqlite3.Error):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import sys
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future
 from pathlib import Path
 
 import shiboken6
@@ -37,8 +37,17 @@ def _show_fitting(window: QWidget) -> None:
         window.show()
 
 
-def run_gui(*, path: Path | None, url: str | None, user: str | None, sign_in_hint: str = "") -> int:
-    """`user` (--user or $MONITOR_USER) only fills in the sign-in's user name: a password is always asked."""
+def run_gui(
+    *,
+    path: Path | None,
+    url: str | None,
+    user: str | None,
+    sign_in_hint: str = "",
+    integrity: Future[str | None] | None = None,
+) -> int:
+    """`user` (--user or $MONITOR_USER) only fills in the sign-in's user name: a password is always asked.
+    integrity: the check of the SQLite file at `path`, when the caller started it already (the command
+    does, before the heavy imports); else it is started here."""
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)
     app.setApplicationName("Withdrawal monitor")
@@ -53,7 +62,7 @@ def run_gui(*, path: Path | None, url: str | None, user: str | None, sign_in_hin
     previous_hook = sys.excepthook
     install_excepthook(logs)
     try:
-        return _run(app, path=path, url=url, user=user, sign_in_hint=sign_in_hint)
+        return _run(app, path=path, url=url, user=user, sign_in_hint=sign_in_hint, integrity=integrity)
     finally:
         sys.excepthook = previous_hook  # (a test process goes on after the app)
         locations.stop_logging(log_file)
@@ -61,18 +70,24 @@ def run_gui(*, path: Path | None, url: str | None, user: str | None, sign_in_hin
 
 
 def _run(
-    app: QApplication, *, path: Path | None, url: str | None, user: str | None, sign_in_hint: str
+    app: QApplication,
+    *,
+    path: Path | None,
+    url: str | None,
+    user: str | None,
+    sign_in_hint: str,
+    integrity: Future[str | None] | None,
 ) -> int:
     db_file = None if url else Path(path or locations.default_database_path())
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="integrity-check") as pool:
-        # SQLite checks the file without holding the GIL, so the windows' modules load meanwhile (a
-        # fifth of a second saved on a 40 MB ward); nothing opens the database before the answer.
-        check = pool.submit(backups.check_database_file, db_file) if db_file is not None else None
-        from monitor.ui.main_window import MainWindow
-        from monitor.ui.sign_in import FirstAdministratorDialog, SignInDialog
-        from monitor.ui.welcome import DEMO, WelcomeDialog
+    if integrity is None and db_file is not None:
+        # SQLite checks the file without holding the GIL, so the windows' modules load meanwhile;
+        # nothing opens the database before the answer.
+        integrity = locations.start_integrity_check(db_file)
+    from monitor.ui.main_window import MainWindow
+    from monitor.ui.sign_in import FirstAdministratorDialog, SignInDialog
+    from monitor.ui.welcome import DEMO, WelcomeDialog
 
-        damage = check.result() if check is not None else None
+    damage = integrity.result() if integrity is not None else None
     if damage is not None and db_file is not None:
         # Refused before anything opens it for writing; the message names the newest good backup.
         return _refuse(backups.damage_advice(db_file, damage))
