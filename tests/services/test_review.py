@@ -197,7 +197,7 @@ def test_a_long_stays_board_row_is_the_same_read_from_its_last_day(
     whole record gives, however the COWS lie (an old pair, a dose days ago whose +2 h slot was met, a
     dose whose +30 min slot was met and whose +2 h slot is still open)."""
     from monitor.services.review import _ward_row
-    from monitor.services.timeline_builder import build_timelines, load_protocol
+    from monitor.services.timeline_builder import EpisodeFacts, build_timelines, load_protocol
     from monitor.store.models import Episode, Patient
 
     start = clock.now()
@@ -235,7 +235,7 @@ def test_a_long_stays_board_row_is_the_same_read_from_its_last_day(
         pairs = session.execute(
             select(Episode, Patient).join(Patient, Patient.id == Episode.patient_id)
         ).all()
-        whole = build_timelines(session, [episode for episode, _patient in pairs])
+        whole = build_timelines(session, [EpisodeFacts.of(episode, patient) for episode, patient in pairs])
         expected = {}
         for episode, patient in pairs:
             timeline = whole[episode.id]

@@ -226,6 +226,7 @@ def test_sqlite_times_read_back_as_aware_utc_to_the_microsecond() -> None:
     assert read("2026-11-20 09:00:07.000123") == datetime(2026, 11, 20, 9, 0, 7, 123, tzinfo=UTC)
     assert read("2026-11-20 09:00:07") == datetime(2026, 11, 20, 9, 0, 7, tzinfo=UTC)
     assert read("2026-11-20T04:00:00-05:00") == datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+    assert read("2026-11-20T09:00:00Z") == datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
     assert read(None) is None
     half = read("2026-11-20 09:00:00.5")
     assert half == datetime(2026, 11, 20, 9, 0, 0, 500_000, tzinfo=UTC) and half.tzinfo is UTC

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Select, bindparam, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from monitor.domain import alert_state
@@ -24,10 +24,13 @@ from monitor.domain.timeline import Timeline
 from monitor.services.base import ServiceBase, clean, require_reason, usernames
 from monitor.services.errors import NotFound, ValidationError
 from monitor.services.timeline_builder import (
+    EpisodeFacts,
     build_timeline,
     build_timelines,
     current_setting_rows,
+    episode_facts,
     load_protocol,
+    open_episode_facts,
 )
 from monitor.services.views import AlertView, SettingView
 from monitor.store import audit
@@ -40,7 +43,60 @@ from monitor.store.models import (
     Patient,
     ProtocolSetting,
     User,
+    table_of,
 )
+
+_SCHEDULE = table_of(AlertSchedule)
+_UPDATE_SCHEDULE = (
+    update(_SCHEDULE)
+    .where(_SCHEDULE.c.episode_id == bindparam("episode"))
+    .values(
+        due_at=bindparam("due", type_=_SCHEDULE.c.due_at.type),
+        evaluated_at=bindparam("evaluated", type_=_SCHEDULE.c.evaluated_at.type),
+    )
+)
+_INSERT_SCHEDULE = insert(_SCHEDULE).values(
+    episode_id=bindparam("episode"),
+    due_at=bindparam("due", type_=_SCHEDULE.c.due_at.type),
+    evaluated_at=bindparam("evaluated", type_=_SCHEDULE.c.evaluated_at.type),
+)
+
+
+# id, episode, patient, first seen, raised, resolved, withdrawn, first acknowledged.
+_CandidateRows = Select[int, int, int, datetime, datetime, datetime | None, datetime | None, datetime]
+
+
+def _escalation_candidates_statement() -> _CandidateRows:
+    """High alerts not escalated yet, with what tells whether they still can (the first
+    acknowledgement after they were shown)."""
+    escalated = select(AlertEventRow.id).where(
+        AlertEventRow.alert_id == Alert.id, AlertEventRow.kind == EventKind.ESCALATE.value
+    )
+    first_ack = (
+        select(func.min(AlertEventRow.at))
+        .where(AlertEventRow.alert_id == Alert.id, AlertEventRow.kind == EventKind.ACKNOWLEDGE.value)
+        .where(AlertEventRow.at >= Alert.first_seen_at, AlertEventRow.at >= Alert.raised_at)
+        .scalar_subquery()
+    )
+    return (
+        select(
+            Alert.id,
+            Alert.episode_id,
+            Episode.patient_id,
+            Alert.first_seen_at,
+            Alert.raised_at,
+            Alert.resolved_at,
+            Alert.withdrawn_at,
+            first_ack.label("first_ack"),
+        )
+        .join(Episode, Episode.id == Alert.episode_id)
+        .where(Alert.priority == int(Priority.HIGH), ~escalated.exists())
+    )
+
+
+# Built once: those of open episodes (the timer's tick), and those among {"ids"} (after a write).
+_CANDIDATES_OPEN = _escalation_candidates_statement().where(Episode.discharged_at.is_(None))
+_CANDIDATES_AMONG = _escalation_candidates_statement().where(Alert.id.in_(bindparam("ids", expanding=True)))
 
 # The rules a dose is checked against before it is saved (the nurse sees them and gives a reason).
 DOSE_WARNING_RULES = ("antagonist_too_soon", "no_baseline_assessment")
@@ -107,18 +163,18 @@ class AlertingMixin(ServiceBase):
                 reason=why,
             )
             cause = f"{protocol_module.setting_spec(key).label} changed from {before} to {value}"
-            for episode in session.scalars(select(Episode).where(Episode.discharged_at.is_(None))).all():
+            for episode in open_episode_facts(session).values():
                 self._sync_alerts(session, episode, now, protocol_change=cause)
 
     # --- evaluation --------------------------------------------------------------------------------
 
     def _after_write(self, session: Session, episode_id: int, now: datetime) -> None:
-        self._sync_alerts(session, self._episode(session, episode_id), now)
+        self._sync_alerts(session, self._episode_facts(session, episode_id), now)
 
     def _sync_alerts(
         self,
         session: Session,
-        episode: Episode,
+        episode: EpisodeFacts,
         now: datetime,
         *,
         protocol_change: str = "",
@@ -141,11 +197,11 @@ class AlertingMixin(ServiceBase):
         timeline = timeline or build_timeline(session, episode)
         evaluated, due_at = evaluate_with_next_change(timeline, protocol, now)
         findings = {f.key: f for f in evaluated}
-        schedule = session.get(AlertSchedule, episode.id)
-        if schedule is None:
-            session.add(AlertSchedule(episode_id=episode.id, due_at=due_at, evaluated_at=now))
-        else:
-            schedule.due_at, schedule.evaluated_at = due_at, now
+        # Plain statements: the schedule is written on every clinical write, and never read as an object.
+        connection = session.connection()
+        schedule = {"episode": episode.id, "due": due_at, "evaluated": now}
+        if connection.execute(_UPDATE_SCHEDULE, schedule).rowcount == 0:
+            connection.execute(_INSERT_SCHEDULE, schedule)
         stored = {a.key: a for a in session.scalars(select(Alert).where(Alert.episode_id == episode.id))}
         system: User | None = None
         for key, finding in findings.items():
@@ -250,59 +306,62 @@ class AlertingMixin(ServiceBase):
         return list(stored.values())
 
     def _record_escalations(
-        self, session: Session, episode: Episode, alerts: list[Alert], protocol: Protocol, now: datetime
+        self, session: Session, episode: EpisodeFacts, alerts: list[Alert], protocol: Protocol, now: datetime
     ) -> None:
         """Write the escalation step (by the system account) the first time it is noticed.
 
-        Only a high alert shown at least escalate_after ago can escalate (as in _escalate_on_time): the
-        events are read for those alone, which on most writes is none."""
+        Only a high alert shown at least escalate_after ago can escalate (as in _escalate_on_time): those
+        are told apart here, then from plain columns as there; the events are read for the rest alone,
+        which on most writes is none."""
         due = [
-            a
+            a.id
             for a in alerts
             if a.id is not None
             and a.priority == int(Priority.HIGH)
             and max(a.first_seen_at, a.raised_at) + protocol.escalate_after <= now
         ]
         if due:
-            events = _events_by_alert(session, [a.id for a in due])
-            self._write_escalations(session, due, events, {episode.id: episode.patient_id}, protocol, now)
+            candidates = self._escalation_candidates(session, protocol, now, _CANDIDATES_AMONG, {"ids": due})
+            if candidates:
+                chosen = [a for a in alerts if a.id in candidates]
+                events = _events_by_alert(session, list(candidates))
+                self._write_escalations(
+                    session, chosen, events, {episode.id: episode.patient_id}, protocol, now
+                )
 
     def _escalate_on_time(self, session: Session, protocol: Protocol, now: datetime, done: set[int]) -> None:
         """Escalations that fall due with no new data, for the open episodes not evaluated on this tick
-        (`done`: their escalations are written by _sync_alerts), from the alert tables alone.
+        (`done`: their escalations are written by _sync_alerts), from the alert tables alone."""
+        candidates = self._escalation_candidates(session, protocol, now, _CANDIDATES_OPEN)
+        patients = {
+            alert_id: patient
+            for alert_id, (episode_id, patient) in candidates.items()
+            if episode_id not in done
+        }
+        if patients:
+            alerts = list(session.scalars(select(Alert).where(Alert.id.in_(patients))))
+            events = _events_by_alert(session, [a.id for a in alerts])
+            by_episode = {a.episode_id: patients[a.id] for a in alerts}
+            self._write_escalations(session, alerts, events, by_episode, protocol, now)
+
+    def _escalation_candidates(
+        self,
+        session: Session,
+        protocol: Protocol,
+        now: datetime,
+        statement: _CandidateRows,
+        values: dict[str, Any] | None = None,
+    ) -> dict[int, tuple[int, int]]:
+        """The alerts a _CANDIDATES statement finds that may escalate now, with their episode and
+        patient, by alert id.
 
         Only a high alert that has not escalated yet can escalate, and only if it was neither
         acknowledged nor resolved within escalate_after of being shown (escalation falls due then, or
         later when a snooze runs): those are told apart here from plain columns, and only the rest is
         read with its events and given the same status as everywhere (_status)."""
-        escalated = select(AlertEventRow.id).where(
-            AlertEventRow.alert_id == Alert.id, AlertEventRow.kind == EventKind.ESCALATE.value
-        )
-        first_ack = (
-            select(func.min(AlertEventRow.at))
-            .where(AlertEventRow.alert_id == Alert.id, AlertEventRow.kind == EventKind.ACKNOWLEDGE.value)
-            .where(AlertEventRow.at >= Alert.first_seen_at, AlertEventRow.at >= Alert.raised_at)
-            .scalar_subquery()
-        )
-        rows = session.execute(
-            select(
-                Alert.id,
-                Alert.episode_id,
-                Episode.patient_id,
-                Alert.first_seen_at,
-                Alert.raised_at,
-                Alert.resolved_at,
-                Alert.withdrawn_at,
-                first_ack.label("first_ack"),
-            )
-            .join(Episode, Episode.id == Alert.episode_id)
-            .where(Episode.discharged_at.is_(None), Alert.priority == int(Priority.HIGH))
-            .where(~escalated.exists())
-        ).all()
-        patients: dict[int, int] = {}
-        for row in rows:
-            if row.episode_id in done:
-                continue
+        session.flush()
+        candidates: dict[int, tuple[int, int]] = {}
+        for row in session.connection().execute(statement, values):
             earliest = max(row.first_seen_at, row.raised_at) + protocol.escalate_after
             if earliest > now:
                 continue  # not due yet
@@ -311,12 +370,8 @@ class AlertingMixin(ServiceBase):
             ends = [t for t in (row.resolved_at, row.withdrawn_at) if t is not None]
             if ends and min(ends) <= earliest:
                 continue  # resolved before it could escalate: it never will
-            patients[row.id] = row.patient_id
-        if patients:
-            alerts = list(session.scalars(select(Alert).where(Alert.id.in_(patients))))
-            events = _events_by_alert(session, [a.id for a in alerts])
-            by_episode = {a.episode_id: patients[a.id] for a in alerts}
-            self._write_escalations(session, alerts, events, by_episode, protocol, now)
+            candidates[row.id] = (row.episode_id, row.patient_id)
+        return candidates
 
     def _write_escalations(
         self,
@@ -389,7 +444,7 @@ class AlertingMixin(ServiceBase):
         with self.db.write() as session:
             protocol = load_protocol(session)
             query = (
-                select(Episode)
+                select(Episode.id)
                 .outerjoin(AlertSchedule, AlertSchedule.episode_id == Episode.id)
                 .where(Episode.discharged_at.is_(None))
             )
@@ -401,13 +456,11 @@ class AlertingMixin(ServiceBase):
                         AlertSchedule.evaluated_at > now,
                     )
                 )
-            episodes = session.scalars(query).all()
+            due = list(session.scalars(query))
+            episodes = list(episode_facts(session, due).values())
             if episodes:
-                # Their records in one query per record kind, not a round of queries each; their
-                # schedule rows too (_sync_alerts rewrites them).
+                # Their records in one query per record kind, not a round of queries each.
                 timelines = build_timelines(session, episodes)
-                ids = [e.id for e in episodes]
-                session.scalars(select(AlertSchedule).where(AlertSchedule.episode_id.in_(ids))).all()
                 for episode in episodes:
                     self._sync_alerts(
                         session, episode, now, timeline=timelines[episode.id], protocol=protocol
@@ -502,7 +555,7 @@ class AlertingMixin(ServiceBase):
             protocol = load_protocol(session)
             views: list[AlertView] = []
             for episode, patient in session.execute(query).all():
-                findings = evaluate(build_timeline(session, episode), protocol, at)
+                findings = evaluate(build_timeline(session, EpisodeFacts.of(episode, patient)), protocol, at)
                 stored = {
                     a.key: a for a in session.scalars(select(Alert).where(Alert.episode_id == episode.id))
                 }

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import NoReturn
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from monitor.domain import accounts, charting
 from monitor.services.clock import Clock, SystemClock, workstation_zone_name
 from monitor.services.errors import Conflict, NotFound, NotPermitted, ServiceError, ValidationError
+from monitor.services.timeline_builder import EpisodeFacts, episode_facts
 from monitor.store import audit
 from monitor.store.database import Database
 from monitor.store.models import Base, Episode, User, WorkstationSetting
@@ -42,6 +45,41 @@ def usernames(session: Session, ids: Iterable[int | None]) -> dict[int, str]:
     return {user_id: name for user_id, name in session.execute(query)}
 
 
+@dataclass(frozen=True)
+class Actor:
+    """The acting account, as a clinical write needs it: who, for the record and the audit row."""
+
+    id: int
+    username: str
+    display_name: str
+
+
+_ACTING = select(
+    User.id,
+    User.username,
+    User.display_name,
+    User.role,
+    User.active,
+    User.must_change_password,
+    User.password_hash.is_not(None).label("has_password"),
+).where(User.username == bindparam("username"))
+
+
+def _refuse_unknown(username: str) -> NoReturn:
+    raise ServiceError(f"Unknown user {username!r}: every write must name an existing user.")
+
+
+def _permit(
+    username: str, active: bool, must_change_password: bool, has_password: bool, role: str, action: str
+) -> None:
+    if not active:
+        raise ServiceError(f"The account {username!r} is deactivated and cannot record.")
+    if must_change_password and has_password:
+        raise NotPermitted(f"{username} must change the temporary password before doing anything else.")
+    if not accounts.can(role, action):
+        raise NotPermitted(accounts.refusal(username, role, action))
+
+
 class ServiceBase:
     """State and checks shared by the use-case mixins that make up ClinicalService."""
 
@@ -53,19 +91,30 @@ class ServiceBase:
     def _actor(self, session: Session, username: str, action: str) -> User:
         """The acting account, if it may do `action` (monitor.domain.accounts.PERMISSIONS).
 
-        Every write goes through here, so a refused role is refused whatever screen or command
-        called the service, not only where a button is hidden.
+        Every write goes through here or _acting, so a refused role is refused whatever screen or
+        command called the service, not only where a button is hidden.
         """
         user = session.scalar(select(User).where(User.username == username))
         if user is None:
-            raise ServiceError(f"Unknown user {username!r}: every write must name an existing user.")
-        if not user.active:
-            raise ServiceError(f"The account {username!r} is deactivated and cannot record.")
-        if user.must_change_password and user.password_hash is not None:
-            raise NotPermitted(f"{username} must change the temporary password before doing anything else.")
-        if not accounts.can(user.role, action):
-            raise NotPermitted(accounts.refusal(username, user.role, action))
+            _refuse_unknown(username)
+        _permit(
+            username,
+            user.active,
+            user.must_change_password,
+            user.password_hash is not None,
+            user.role,
+            action,
+        )
         return user
+
+    def _acting(self, session: Session, username: str, action: str) -> Actor:
+        """_actor's check, for the writes that need only who acts (the clinical records): read as plain
+        columns, not as an account object (every bedside write pays for it)."""
+        row = session.connection().execute(_ACTING, {"username": username}).first()
+        if row is None:
+            _refuse_unknown(username)
+        _permit(username, row.active, row.must_change_password, row.has_password, row.role, action)
+        return Actor(id=row.id, username=row.username, display_name=row.display_name)
 
     def may(self, username: str, action: str) -> bool:
         """Would `_actor` let this account do `action`? For screens that hide what would be refused."""
@@ -129,12 +178,18 @@ class ServiceBase:
             raise NotFound(f"Episode {episode_id} does not exist.")
         return episode
 
+    def _episode_facts(self, session: Session, episode_id: int) -> EpisodeFacts:
+        facts = episode_facts(session, [episode_id]).get(episode_id)
+        if facts is None:
+            raise NotFound(f"Episode {episode_id} does not exist.")
+        return facts
+
     def _open_episode(
         self, session: Session, actor: str, action: str, episode_id: int, records: str
-    ) -> tuple[User, Episode]:
+    ) -> tuple[Actor, EpisodeFacts]:
         """The acting user and the episode a new record goes to; a discharged one takes no more `records`."""
-        user = self._actor(session, actor, action)
-        episode = self._episode(session, episode_id)
+        user = self._acting(session, actor, action)
+        episode = self._episode_facts(session, episode_id)
         if episode.discharged_at is not None:
             raise Conflict(f"This episode is discharged; {records} can no longer be added.")
         return user, episode
@@ -195,7 +250,7 @@ class ServiceBase:
     def _after_write(self, session: Session, episode_id: int, now: datetime) -> None:
         """Called in the transaction of every clinical write; the alerting mixin re-evaluates there."""
 
-    def _not_before_admission(self, field: str, when: datetime, episode: Episode) -> None:
+    def _not_before_admission(self, field: str, when: datetime, episode: Episode | EpisodeFacts) -> None:
         """A clinical time more than 1 h before admission is almost certainly a wrong date."""
         if when < episode.admitted_at - charting.LATE_CHARTING_AFTER:
             raise ValidationError(field, f"{field} is before the admission; check the date.")

@@ -21,7 +21,7 @@ from monitor.services.accounts import AccountsMixin
 from monitor.services.alerting import AlertingMixin
 from monitor.services.audit_queries import AuditQueriesMixin
 from monitor.services.backups import BackupsMixin
-from monitor.services.base import SYSTEM_USERNAME, ServiceBase, clean, require_reason, usernames
+from monitor.services.base import SYSTEM_USERNAME, Actor, ServiceBase, clean, require_reason, usernames
 from monitor.services.errors import Conflict, NotFound, ValidationError
 from monitor.services.exporting import ExportingMixin
 from monitor.services.importing import ImportingMixin
@@ -625,7 +625,7 @@ class ClinicalService(
     def _insert_assessment(
         self,
         session: Session,
-        user: User,
+        user: User | Actor,
         episode_id: int,
         entry: AssessmentInput,
         result: scales.Score,
@@ -782,7 +782,7 @@ def _substance_view(use: SubstanceUse) -> SubstanceView:
     )
 
 
-def _new_assessment_view(row: Assessment, author: User, result: scales.Score) -> AssessmentView:
+def _new_assessment_view(row: Assessment, author: User | Actor, result: scales.Score) -> AssessmentView:
     """The view of an assessment just recorded, from what the write has in hand (no queries): its first
     version, so not amended, not entered in error, not changed after a sign-off; the items as saved
     (in the order a query of them returns, by key)."""
@@ -791,7 +791,7 @@ def _new_assessment_view(row: Assessment, author: User, result: scales.Score) ->
 
 
 def _assessment_view(
-    row: Any, author: User, items: dict[str, int], band: scales.Band, **state: Any
+    row: Any, author: User | Actor, items: dict[str, int], band: scales.Band, **state: Any
 ) -> AssessmentView:
     """An assessment row (an Assessment or a row of its columns) as a view; state: what only the other
     rows can tell (superseded_by_id, changed_after_sign_off, the void's reason, who and when)."""

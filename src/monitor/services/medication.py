@@ -22,6 +22,7 @@ from monitor.services.base import ServiceBase, clean, require_reason, usernames
 from monitor.services.errors import Conflict, NotFound, ValidationError
 from monitor.services.timeline_builder import (
     VITAL_MEASUREMENTS,
+    EpisodeFacts,
     build_timeline,
     last_uses,
     load_protocol,
@@ -37,7 +38,7 @@ from monitor.services.views import (
     WarningView,
 )
 from monitor.store import audit
-from monitor.store.models import Dose, DoseVoid, Episode, SubstanceUpdate, Vitals, VitalsVoid
+from monitor.store.models import Dose, DoseVoid, SubstanceUpdate, Vitals, VitalsVoid
 
 _VITALS_COLUMNS = (
     Vitals.id,
@@ -102,7 +103,7 @@ class MedicationMixin(ServiceBase):
             raise ValidationError("Dose (mg)", problem)
 
     def _dose_warnings(
-        self, session: Session, episode: Episode, entry: DoseInput, now: datetime
+        self, session: Session, episode: EpisodeFacts, entry: DoseInput, now: datetime
     ) -> list[WarningView]:
         record = DoseRecord(
             id=0, drug=entry.drug, form=entry.form, dose_mg=entry.dose_mg, given_at=entry.given_at
@@ -120,7 +121,7 @@ class MedicationMixin(ServiceBase):
         given_at = self._checked_time("Time given", entry.given_at, now)
         entry = DoseInput(entry.drug, entry.form, entry.dose_mg, given_at, entry.note, entry.warning_reason)
         with self.db.read() as session:
-            return self._dose_warnings(session, self._episode(session, episode_id), entry, now)
+            return self._dose_warnings(session, self._episode_facts(session, episode_id), entry, now)
 
     def record_dose(self, actor: str, episode_id: int, entry: DoseInput) -> DoseView:
         now = self.clock.now()
