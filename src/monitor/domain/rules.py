@@ -470,15 +470,16 @@ def _routine_assessment_overdue(ctx: _Context) -> list[Finding]:
     anchors: list[tuple[str, datetime, ScoredAssessment | None]] = [("admission", tl.admitted_at, None)]
     anchors += [(f"a{a.identity}", a.taken_at, a) for a in assessments]
     findings: list[Finding] = []
+    every, grace = p.routine_interval, p.routine_grace  # once, not per assessment of a long stay
+    interval = format_duration(every)
     for position, (part, anchor_at, anchor) in enumerate(anchors):
-        due = anchor_at + p.routine_interval
-        raised_at = due + p.routine_grace  # the caller keeps it once raised_at <= now
+        due = anchor_at + every
+        raised_at = due + grace  # the caller keeps it once raised_at <= now
         if tl.discharged_at is not None and tl.discharged_at <= raised_at:
             continue  # the episode was closed before the alert would be raised
         following = anchors[position + 1][2] if position + 1 < len(anchors) else None
         if following is not None and following.taken_at <= raised_at:
             continue  # arrived by due + grace
-        interval = format_duration(p.routine_interval)
         if anchor is None:
             message = (
                 f"No COWS since admission at {ctx.hhmm(anchor_at)}: the first was due at "

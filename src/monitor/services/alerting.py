@@ -98,6 +98,8 @@ def _escalation_candidates_statement() -> _CandidateRows:
 _CANDIDATES_OPEN = _escalation_candidates_statement().where(Episode.discharged_at.is_(None))
 _CANDIDATES_AMONG = _escalation_candidates_statement().where(Alert.id.in_(bindparam("ids", expanding=True)))
 
+_STORED_ALERTS = select(Alert).where(Alert.episode_id == bindparam("episode"))
+
 # The rules a dose is checked against before it is saved (the nurse sees them and gives a reason).
 DOSE_WARNING_RULES = ("antagonist_too_soon", "no_baseline_assessment")
 
@@ -202,7 +204,7 @@ class AlertingMixin(ServiceBase):
         schedule = {"episode": episode.id, "due": due_at, "evaluated": now}
         if connection.execute(_UPDATE_SCHEDULE, schedule).rowcount == 0:
             connection.execute(_INSERT_SCHEDULE, schedule)
-        stored = {a.key: a for a in session.scalars(select(Alert).where(Alert.episode_id == episode.id))}
+        stored = {a.key: a for a in session.scalars(_STORED_ALERTS, {"episode": episode.id})}
         system: User | None = None
         for key, finding in findings.items():
             alert = stored.get(key)
@@ -361,7 +363,7 @@ class AlertingMixin(ServiceBase):
         read with its events and given the same status as everywhere (_status)."""
         session.flush()
         candidates: dict[int, tuple[int, int]] = {}
-        for row in session.connection().execute(statement, values):
+        for row in session.connection().execute(statement, values).all():
             earliest = max(row.first_seen_at, row.raised_at) + protocol.escalate_after
             if earliest > now:
                 continue  # not due yet

@@ -657,8 +657,9 @@ class ClinicalService(
         # than the writes themselves, and the row is not read back as an object in this transaction.
         # The object returned is the saved values, not attached to the session.
         values = {c.key: getattr(row, c.key) for c in _ASSESSMENT_COLUMNS if c.key != "id"}
-        row.id = session.execute(_INSERT_ASSESSMENT, values).scalar_one()
-        session.execute(
+        connection = session.connection()
+        row.id = connection.execute(_INSERT_ASSESSMENT, values).scalar_one()
+        connection.execute(
             _INSERT_ITEM,
             [{"assessment_id": row.id, "item_key": k, "value": v} for k, v in result.answers.items()],
         )

@@ -146,11 +146,12 @@ def open_episode_facts(session: Session) -> dict[int, EpisodeFacts]:
     return {row[0]: EpisodeFacts(*row) for row in _execute(session, _FACTS_OF_OPEN)}
 
 
-def _execute(session: Session, statement: Any, values: Mapping[str, Any] | None = None) -> Any:
-    """A read of plain columns on the session's connection: the ORM's part of Session.execute (about
-    60 µs a statement) is not needed for them. Flushed first, as Session.execute would (autoflush)."""
+def _execute(session: Session, statement: Any, values: Mapping[str, Any] | None = None) -> Sequence[Any]:
+    """The rows of a read of plain columns, on the session's connection: the ORM's part of
+    Session.execute (about 60 µs a statement) is not needed for them. Flushed first, as Session.execute
+    would (autoflush). Fetched all at once: iterating a result fetches row by row, a quarter slower."""
     session.flush()
-    return session.connection().execute(statement, values)
+    return session.connection().execute(statement, values).all()
 
 
 def build_timeline(session: Session, episode: EpisodeFacts) -> Timeline:
@@ -370,4 +371,4 @@ _CURRENT_SETTINGS = select(ProtocolSetting.key, ProtocolSetting.value).where(
 def load_protocol(session: Session) -> Protocol:
     """Defaults declared in the domain, overridden by the clinic's stored settings (read in every
     clinical write: plain columns, the statement built once)."""
-    return Protocol.from_values(dict(_execute(session, _CURRENT_SETTINGS).all()))
+    return Protocol.from_values(dict(_execute(session, _CURRENT_SETTINGS)))

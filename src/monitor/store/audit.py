@@ -67,10 +67,12 @@ def append(
     if at.tzinfo is None or at.utcoffset() is None:
         # astimezone() would silently read a naive time as this machine's local time.
         raise ValueError("naive datetime given to the audit log; audit times must carry a zone")
-    bind = session.get_bind()
-    if bind.dialect.name == "postgresql":
+    # Plain statements on the session's connection: every clinical write appends one or more rows, and
+    # nothing the ORM holds pending is read or written here.
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
         # Serialise writers on the chain head; SQLite's BEGIN IMMEDIATE already does.
-        session.execute(text("SELECT pg_advisory_xact_lock(7215001)"))
+        connection.execute(text("SELECT pg_advisory_xact_lock(7215001)"))
     # The chain's head: read once per write transaction, then followed as this transaction appends.
     # Writers take turns (BEGIN IMMEDIATE on SQLite, the advisory lock on PostgreSQL), so within one
     # write transaction only these appends move the head; a new transaction reads it again.
@@ -79,9 +81,7 @@ def append(
     if known is not None and known[0] is transaction:
         last_id, last_hash = known[1], known[2]
     else:
-        last = session.execute(
-            select(AuditEntry.id, AuditEntry.row_hash).order_by(AuditEntry.id.desc()).limit(1)
-        ).first()
+        last = connection.execute(_HEAD).first()
         last_id, last_hash = (last.id, last.row_hash) if last else (0, GENESIS_HASH)
     values: dict[str, Any] = {
         "id": last_id + 1,
@@ -99,11 +99,12 @@ def append(
     values["row_hash"] = _row_hash(values)
     # A plain INSERT now, not an ORM object flushed later: the log is never read back as objects in
     # the transaction that writes it, and every clinical write appends one or more rows.
-    session.execute(_INSERT, values)
+    connection.execute(_INSERT, values)
     session.info[_HEAD_KEY] = (transaction, values["id"], values["row_hash"])
 
 
 _INSERT = insert(models.table_of(AuditEntry))
+_HEAD = select(AuditEntry.id, AuditEntry.row_hash).order_by(AuditEntry.id.desc()).limit(1)
 
 
 @dataclass(frozen=True)
