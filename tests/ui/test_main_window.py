@@ -283,6 +283,27 @@ def test_trend_view_shows_the_episode_open_at_the_bedside(
     assert list(xs) == [a.taken_at.timestamp() for a in expected]
 
 
+def test_the_trend_takes_the_bedsides_fresh_reads_instead_of_reading_again(
+    window: MainWindow,
+    qtbot: QtBot,
+    ward: dict[str, int],
+    service: ClinicalService,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Nothing was written since the bedside read the episode: the trend draws from that read."""
+    window.episodes.select(ward["alex"])
+    reads: list[str] = []
+    for name in ("episode", "assessment_columns", "doses", "vitals"):
+        real = getattr(service, name)
+        monkeypatch.setattr(
+            service, name, lambda *a, _real=real, _name=name, **k: reads.append(_name) or _real(*a, **k)
+        )
+    window.actions_by_name["Trend"].trigger()  # Ctrl+4
+    assert list(window.trend_view.cows_points()[1]) == [2, 8]
+    assert window.trend_view.episode_id == ward["alex"]
+    assert reads == []
+
+
 def test_a_substance_use_reported_during_the_stay_moves_the_readiness_clock(
     window: MainWindow, qtbot: QtBot, ward: dict[str, int], service: ClinicalService, clock: FakeClock
 ) -> None:

@@ -1115,7 +1115,11 @@ class MainWindow(QMainWindow):
             if fresh:
                 view = self.episode_view
                 self.trend_view.show_episode(
-                    episode_id, columns=rows, doses=view.dose_rows, vitals=view.vitals_rows
+                    episode_id,
+                    columns=rows,
+                    doses=view.dose_rows,
+                    vitals=view.vitals_rows,
+                    detail=view.episode,
                 )
             else:
                 self.trend_view.show_episode(episode_id)

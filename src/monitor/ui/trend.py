@@ -818,16 +818,17 @@ class TrendView(QWidget):
         columns: AssessmentColumns | None = None,
         doses: Sequence[DoseView] | None = None,
         vitals: Sequence[VitalsView] | None = None,
+        detail: EpisodeDetail | None = None,
     ) -> None:
         """Load (or reload) an episode through the service and draw it. A failure shows as a message.
 
-        columns, doses, vitals: the episode's records as the caller has just read them (the bedside,
-        when nothing was written since), so that they are not read twice; None reads them."""
+        columns, doses, vitals, detail: the episode and its records as the caller has just read them
+        (the bedside, when nothing was written since), so that they are not read twice; None reads them."""
         self.episode_id = episode_id
         self._serial += 1
         self._items_wanted = None
         try:
-            loaded = self._load(episode_id, columns, doses, vitals)
+            loaded = self._load(episode_id, columns, doses, vitals, detail)
         except Exception as exc:  # shown as words, never a traceback (design.md)
             self._clear()
             self._data = None
@@ -933,9 +934,10 @@ class TrendView(QWidget):
         columns: AssessmentColumns | None = None,
         given: Sequence[DoseView] | None = None,
         taken: Sequence[VitalsView] | None = None,
+        detail: EpisodeDetail | None = None,
     ) -> _Loaded:
         service = self.service
-        episode = service.episode(episode_id)
+        episode = detail if detail is not None and detail.id == episode_id else service.episode(episode_id)
         series = self._read_series(episode_id, columns)
         protocol = service.protocol()
         if given is None or any(d.episode_id != episode_id for d in given[:1]):
