@@ -448,8 +448,10 @@ class ClinicalService(
         first, as plain columns: one indexed query for the list and small ones for the rare details
         (voids, amendment reasons, authors, sign-offs). No items (assessment_item_columns)."""
         with self.db.read() as session:
-            successor = aliased(Assessment)
-            columns = _plain_columns(
+            # Every version is read with what it replaces, and the replaced ones are left out here:
+            # a NOT EXISTS per row in SQL cost a quarter of the read of a long stay, where amendments
+            # are rare. (An amendment stays in its episode, so the episode's rows say it all.)
+            *columns, replaces = _plain_columns(
                 session,
                 select(
                     Assessment.id,
@@ -459,11 +461,15 @@ class ClinicalService(
                     Assessment.version,
                     Assessment.recorded_by_id,
                     Assessment.note,
+                    Assessment.replaces_id,
                 )
                 .where(Assessment.episode_id == episode_id)
-                .where(~select(successor.id).where(successor.replaces_id == Assessment.id).exists())
                 .order_by(Assessment.taken_at, Assessment.id),
             )
+            replaced = {i for i in replaces if i is not None}
+            if replaced:
+                current = [k for k, i in enumerate(columns[0]) if i not in replaced]
+                columns = [tuple(column[k] for k in current) for column in columns]
             if not columns[0]:
                 return AssessmentColumns(episode_id=episode_id)
             ids, read_times, scale_col, totals, versions, author_ids, notes = columns
