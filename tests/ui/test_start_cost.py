@@ -91,6 +91,27 @@ def test_the_command_hands_its_early_integrity_check_to_the_app(
     assert handed == []
 
 
+def test_without_a_data_folder_the_command_leaves_the_check_to_the_app(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The default database's folder cannot be made: no traceback before the app can say so."""
+
+    def no_folder() -> Path:
+        raise PermissionError("no data folder")
+
+    handed: list[object] = []
+
+    def run_gui(**kwargs: object) -> int:
+        handed.append(kwargs["integrity"])
+        return 0
+
+    monkeypatch.delenv("MONITOR_DATABASE_URL", raising=False)
+    monkeypatch.setattr(locations, "default_database_path", no_folder)
+    monkeypatch.setattr(app_module, "run_gui", run_gui)
+    assert cli_main.main([]) == 0
+    assert handed == [None]
+
+
 def test_a_damaged_database_is_refused_when_the_command_starts_the_app(
     qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -214,7 +214,11 @@ def _start_integrity_check(args: argparse.Namespace) -> Future[str | None] | Non
     (run_gui waits for the answer before it opens the file)."""
     if args.command not in (None, "gui") or args.database_url is not None:
         return None
-    return locations.start_integrity_check(Path(args.db or locations.default_database_path()))
+    try:
+        path = Path(args.db or locations.default_database_path())
+    except OSError:
+        return None  # no data folder: the app says so itself, once its window can show it
+    return locations.start_integrity_check(path)
 
 
 def _dispatch(args: argparse.Namespace, integrity: Future[str | None] | None) -> int:
