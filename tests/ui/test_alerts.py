@@ -369,3 +369,32 @@ def test_alert_dialogs_name_their_inputs_after_their_labels(
     bar: AlertBar = precipitated.alert_bar
     for button in (bar.acknowledge_button, bar.snooze_button, bar.silence_button, bar.show_all_button):
         assert button.accessibleName() == button.text().replace("&", "").replace("…", "")
+
+
+def test_the_start_evaluates_once_and_its_own_alerts_cause_no_reload(
+    qtbot: QtBot,
+    service: ClinicalService,
+    nurse: str,
+    alex: int,
+    clock: FakeClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An overdue COWS fell due while no window was open: the start's evaluation raises it (an audit
+    row), the bar shows it, the stored alerts are not read a second time, and the first change poll
+    does not reload the ward for that write of the window's own."""
+    clock.advance(hours=5)  # past the 4 h routine interval and its 15 min grace
+    calls: list[str] = []
+    for name in ("refresh_alerts", "alerts", "open_episodes"):
+        real = getattr(service, name)
+        monkeypatch.setattr(
+            service, name, lambda *a, _real=real, _name=name, **k: calls.append(_name) or _real(*a, **k)
+        )
+    win = MainWindow(service, nurse, "test database")
+    qtbot.addWidget(win)
+    assert calls == ["refresh_alerts", "open_episodes"]
+    assert win.alert_bar.top_label.text() == (
+        "● LOW – Alex Example (3B): Last COWS at 10:00 (4): the next was due at 14:00 (every 4 h)"
+    )
+    assert any(e.action == "alert.raise" for e in service.audit_entries())
+    win.refresh_if_changed()  # the change poll's tick
+    assert calls == ["refresh_alerts", "open_episodes"]

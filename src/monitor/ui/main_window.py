@@ -707,8 +707,10 @@ class MainWindow(QMainWindow):
         self.alert_timer = QTimer(self)
         self.alert_timer.setInterval(self.alert_interval_ms)
         self.alert_timer.timeout.connect(self.check_alerts)
-        self.refresh()
-        self.check_alerts()
+        # The start's evaluation of the ward first, then the lists with the alerts it showed: not read
+        # twice, and the change counter is read after the audit rows that evaluation may write (read
+        # before them, the first poll would reload everything for this workstation's own writes).
+        self._reload(self.check_alerts())
         self.alert_timer.start()
         self.ward_board.poll.start()
         self.idle.restart()
@@ -1029,6 +1031,11 @@ class MainWindow(QMainWindow):
     # --- data ------------------------------------------------------------------------------------
 
     def refresh(self) -> None:
+        self._reload(None)
+
+    def _reload(self, alerts: list[AlertView] | None) -> None:
+        """The ward list, the episode on screen and the alerts. alerts: the list the alert bar was just
+        given (at start, by check_alerts); None reads them."""
         # Read before the reload: a write landing during it moves the counter again, so the next poll
         # reloads once more; this workstation's own writes do not cause a second reload.
         self._seen_version = self._data_version()
@@ -1042,7 +1049,7 @@ class MainWindow(QMainWindow):
                 self._bedside_stale = current is not None
         except Exception as exc:
             show_error(self, self.tr("Could not load the ward"), exc)
-        self._refresh_overview(alerts=self.show_alerts())
+        self._refresh_overview(alerts=alerts if alerts is not None else self.show_alerts())
 
     def _build_theme_menu(self, menu: QMenu) -> None:
         """View > Theme: follow the system, light or dark; saved for this workstation's OS account."""
@@ -1135,12 +1142,13 @@ class MainWindow(QMainWindow):
             self.episodes.select(episode_id)
         self.open_episode(episode_id)
 
-    def check_alerts(self) -> None:
+    def check_alerts(self) -> list[AlertView] | None:
         """The alert tick: re-evaluate every open episode now, then show the bar and the list.
 
-        Called at start and by the timer every alert_interval_ms; a test calls it directly.
+        Called at start and by the timer every alert_interval_ms; a test calls it directly. Returns what
+        the bar shows (None when the alerts could not be checked).
         """
-        self._show_alerts(self.service.refresh_alerts)
+        return self._show_alerts(self.service.refresh_alerts)
 
     def show_alerts(self) -> list[AlertView] | None:
         """After a write: the service re-evaluated the changed episode in the same transaction, so
