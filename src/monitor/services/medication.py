@@ -180,10 +180,18 @@ class MedicationMixin(ServiceBase):
 
     def doses(self, episode_id: int) -> list[DoseView]:
         with self.db.read() as session:
-            # Plain rows, not ORM objects: a long stay has hundreds of doses, and only their values are read.
-            rows = session.execute(
-                select(*_DOSE_COLUMNS).where(Dose.episode_id == episode_id).order_by(Dose.given_at, Dose.id)
-            ).all()
+            # Plain rows, not ORM objects: a long stay has hundreds of doses, and only their values are
+            # read. On the connection: Session.execute passes even plain columns through the ORM's row
+            # loading, half the cost of the read.
+            rows = (
+                session.connection()
+                .execute(
+                    select(*_DOSE_COLUMNS)
+                    .where(Dose.episode_id == episode_id)
+                    .order_by(Dose.given_at, Dose.id)
+                )
+                .all()
+            )
             return self._dose_views(session, rows)
 
     def mark_dose_entered_in_error(self, actor: str, dose_id: int, reason: str) -> DoseView:
@@ -318,11 +326,15 @@ class MedicationMixin(ServiceBase):
 
     def vitals(self, episode_id: int) -> list[VitalsView]:
         with self.db.read() as session:
-            rows = session.execute(  # plain rows, as doses()
-                select(*_VITALS_COLUMNS)
-                .where(Vitals.episode_id == episode_id)
-                .order_by(Vitals.taken_at, Vitals.id)
-            ).all()
+            rows = (
+                session.connection()  # plain rows on the connection, as doses()
+                .execute(
+                    select(*_VITALS_COLUMNS)
+                    .where(Vitals.episode_id == episode_id)
+                    .order_by(Vitals.taken_at, Vitals.id)
+                )
+                .all()
+            )
             return self._vitals_views(session, rows)
 
     def mark_vitals_entered_in_error(self, actor: str, vitals_id: int, reason: str) -> VitalsView:
