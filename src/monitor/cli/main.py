@@ -3,8 +3,8 @@
 Exit codes: 0 done, 2 bad input or a database problem (a plain message on stderr, never a traceback).
 
 This module imports only light modules: the app's start checks the database file on a worker thread
-first (monitor.store.sqlite_file), while Qt, SQLAlchemy and the services load (a fifth of a second on a
-ward's file, off the start). The heavy modules load where a command needs them.
+first (monitor.store.sqlite_file), so the check runs while Qt, SQLAlchemy and the services load rather
+than after them. The heavy modules load where a command needs them.
 """
 
 from __future__ import annotations

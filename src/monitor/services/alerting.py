@@ -170,8 +170,10 @@ class AlertingMixin(ServiceBase):
 
     # --- evaluation --------------------------------------------------------------------------------
 
-    def _after_write(self, session: Session, episode_id: int, now: datetime) -> None:
-        self._sync_alerts(session, self._episode_facts(session, episode_id), now)
+    def _after_write(self, session: Session, episode: int | EpisodeFacts, now: datetime) -> None:
+        if isinstance(episode, int):
+            episode = self._episode_facts(session, episode)
+        self._sync_alerts(session, episode, now)
 
     def _sync_alerts(
         self,

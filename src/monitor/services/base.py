@@ -247,8 +247,9 @@ class ServiceBase:
         session.flush()
         self._after_write(session, episode.id, now)
 
-    def _after_write(self, session: Session, episode_id: int, now: datetime) -> None:
-        """Called in the transaction of every clinical write; the alerting mixin re-evaluates there."""
+    def _after_write(self, session: Session, episode: int | EpisodeFacts, now: datetime) -> None:
+        """Called in the transaction of every clinical write; the alerting mixin re-evaluates there.
+        episode: the facts the write read already (_open_episode), else the episode's id."""
 
     def _not_before_admission(self, field: str, when: datetime, episode: Episode | EpisodeFacts) -> None:
         """A clinical time more than 1 h before admission is almost certainly a wrong date."""

@@ -302,7 +302,7 @@ class ClinicalService(
                 reason=late_reason,
             )
             session.flush()
-            self._after_write(session, row.episode_id, now)
+            self._after_write(session, episode, now)
             return _new_assessment_view(row, user, result)
 
     def amend_assessment(

@@ -175,7 +175,7 @@ class MedicationMixin(ServiceBase):
             )
             # The alerts repeating the warnings confirmed here are acknowledged with the reason when they
             # are raised (AlertingMixin._acknowledge_confirmed_warning): now, or at a dose time ahead.
-            self._after_write(session, episode.id, now)
+            self._after_write(session, episode, now)
             return self._dose_views(session, [_values(row, _DOSE_COLUMNS)])[0]
 
     def doses(self, episode_id: int) -> list[DoseView]:
@@ -321,7 +321,7 @@ class MedicationMixin(ServiceBase):
                 after={**values, "taken_at": taken_at},
                 reason=late_reason,
             )
-            self._after_write(session, episode.id, now)
+            self._after_write(session, episode, now)
             return self._vitals_views(session, [_values(row, _VITALS_COLUMNS)])[0]
 
     def vitals(self, episode_id: int) -> list[VitalsView]:
@@ -446,7 +446,7 @@ class MedicationMixin(ServiceBase):
                     "route": row.route,
                 },
             )
-            self._after_write(session, episode.id, now)
+            self._after_write(session, episode, now)
 
     def readiness(self, episode_id: int) -> list[ReadinessRow]:
         """Days since the last use of each opioid (and agonist doses given here) against the interval."""
