@@ -2,8 +2,8 @@
 (reportlab for the PDF, fhir.resources and pydantic for FHIR; they load when an export is made), and
 opening a database already at the newest schema imports no alembic: bench/process_figures.py measured
 them as a large part of the cold start. The `monitor` command starts the database file's integrity
-check before Qt, SQLAlchemy and the services load, and the app waits for its answer. Quit ends the app
-without an error."""
+check before Qt, SQLAlchemy and the services load, and the app waits for its answer. The main window is
+shown before the charts' library (pyqtgraph, numpy) loads. Quit ends the app without an error."""
 
 from __future__ import annotations
 
@@ -21,13 +21,14 @@ from pytestqt.qtbot import QtBot
 from monitor.cli import main as cli_main
 from monitor.services import locations
 from monitor.services.clinical import ClinicalService
+from monitor.services.demo import seed_demo
 from monitor.ui import app as app_module
 from monitor.ui.main_window import MainWindow
 from monitor.ui.sign_in import SignInDialog
 from tests.ui.test_main_window import when_dialog_opens
 
 PASSWORD = "first admin passphrase"
-NOT_AT_START = ("reportlab", "fhir", "fhir_core", "pydantic", "alembic", "mako")
+NOT_AT_START = ("reportlab", "fhir", "fhir_core", "pydantic", "alembic", "mako", "pyqtgraph", "numpy")
 
 
 def test_starting_the_app_imports_no_export_library_nor_alembic(db_path: Path) -> None:
@@ -153,3 +154,46 @@ def test_quit_ends_the_app_without_an_error(
     when_dialog_opens(sign_in)
     assert app_module.run_gui(path=db_path, url=None, user="admin") == 0
     assert closed == [True]
+
+
+def test_the_main_window_is_shown_before_the_chart_library_loads(db_path: Path) -> None:
+    """pyqtgraph and numpy (a third of a second) load after the window's first paint, not before it,
+    and before the nurse needs them: the first Trend does not wait for them."""
+    service = locations.connect(path=db_path)
+    seed_demo(service)
+    service.db.dispose()
+    code = (
+        "import sys, time\n"
+        "from pathlib import Path\n"
+        "from PySide6.QtWidgets import QApplication\n"
+        "from monitor.services import locations\n"
+        "from monitor.ui.main_window import CHART_PRELOAD_DELAY_MS, MainWindow\n"
+        "app = QApplication([])\n"
+        f"service = locations.connect(path=Path({str(db_path)!r}))\n"
+        "window = MainWindow(service, 'rn.lee', 'test ward')\n"
+        "window.show()\n"
+        "window.preload_charts()\n"
+        "app.processEvents()\n"
+        "charts = ('pyqtgraph', 'numpy', 'monitor.ui.trend')\n"
+        "print(window.episodes.model.rowCount(), [m for m in charts if m in sys.modules])\n"
+        "deadline = time.monotonic() + CHART_PRELOAD_DELAY_MS / 1000 + 30\n"
+        "while 'monitor.ui.trend' not in sys.modules and time.monotonic() < deadline:\n"
+        "    app.processEvents()\n"
+        "    time.sleep(0.01)\n"
+        "print([m for m in charts if m in sys.modules])\n"
+        "window.close()\n"
+        "service.db.dispose()\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
+    shown, later = done.stdout.strip().splitlines()
+    count, loaded = shown.split(" ", 1)
+    assert int(count) > 0  # the ward's episodes are listed without the charts' module
+    assert loaded == "[]"
+    assert later == "['pyqtgraph', 'numpy', 'monitor.ui.trend']"

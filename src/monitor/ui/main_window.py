@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import (
     QAbstractTableModel,
@@ -81,10 +81,18 @@ from monitor.ui.review_panel import ReviewPanel
 from monitor.ui.sign_in import ChangePasswordDialog
 from monitor.ui.theme import set_tone, tone_colour
 from monitor.ui.timefmt import ago, local
-from monitor.ui.trend import TrendView
 from monitor.ui.users_dialog import UsersDialog
 from monitor.ui.vitals_dialog import VitalsDialog
 from monitor.ui.ward_board import WardBoard
+
+if TYPE_CHECKING:
+    # The charts' module loads pyqtgraph and numpy, a third of a second: not before the window is shown
+    # (preload_charts), nor at all in a start that never draws a trend.
+    from monitor.ui.trend import TrendView
+
+# After the window's first paint, so that the nurse sees the ward first and the first Trend is as quick
+# as any later one.
+CHART_PRELOAD_DELAY_MS = 500
 
 EPISODE_COLUMNS = ["Bed", "Patient", "MRN", "Latest COWS", "Band", "Last COWS"]
 ASSESSMENT_COLUMNS = ["Time taken", "Total", "Band", "Status", "Recorded by", "Note"]
@@ -103,6 +111,10 @@ VITALS_COLUMNS = [
 ID_ROLE = Qt.ItemDataRole.UserRole + 1
 TAB_ASSESSMENTS, TAB_MEDICATION, TAB_VITALS = 0, 1, 2
 _SIZED_ROWS = 40  # rows whose contents size the columns of the long tables (about a screenful)
+
+
+def _load_trend_module() -> None:
+    import monitor.ui.trend  # noqa: F401 - loaded for later, with pyqtgraph and numpy
 
 
 def _readonly_table(name: str) -> QTableView:
@@ -728,6 +740,11 @@ class MainWindow(QMainWindow):
         self.backup_timer.timeout.connect(self.backup_task.start)
         self.show_backup_state()
 
+    def preload_charts(self) -> None:
+        """Load the trend's charting library (pyqtgraph, numpy) once the window has been shown; the app
+        calls this after showing it. The trend view itself is still built on first use."""
+        QTimer.singleShot(CHART_PRELOAD_DELAY_MS, self, _load_trend_module)
+
     def start_backups(self) -> None:
         """The automatic backups: one now if due, then a check every backup_check_ms (the app calls this;
         tests that are not about backups leave it off)."""
@@ -1078,6 +1095,7 @@ class MainWindow(QMainWindow):
     def trend_view(self) -> TrendView:
         """The trend view, built on first use."""
         if self._trend is None:
+            from monitor.ui.trend import TrendView  # the charts' module, loaded on first use
             # The heat map's item scores are read off the GUI thread once the chart is drawn.
             self._trend = TrendView(self.service, defer_items=True)
             layout = self.trend_tab.layout()
