@@ -16,7 +16,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from monitor import __version__
-from monitor.io import csv_tables, episode_json_export
 from monitor.io.report_model import (
     EpisodeReport,
     ReportAlert,
@@ -56,8 +55,9 @@ class ExportFormat:
     write: Callable[[list[EpisodeReport], Path, datetime | None, datetime | None], int]
 
 
-# The PDF and FHIR writers are imported when used: reportlab and fhir.resources (pydantic) take longer
-# to import than the rest of the app's start together (issue 9, bench/process_figures.py).
+# The writers are imported when used: reportlab and fhir.resources (pydantic) take longer to import
+# than the rest of the app's start together, and the others are not needed to start either (issue 9,
+# bench/process_figures.py).
 def _pdf(reports: list[EpisodeReport], path: Path, _since: datetime | None, _until: datetime | None) -> int:
     from monitor.io import pdf_report
 
@@ -71,7 +71,23 @@ def _fhir(reports: list[EpisodeReport], path: Path, _since: datetime | None, _un
 
 
 def _json(reports: list[EpisodeReport], path: Path, _since: datetime | None, _until: datetime | None) -> int:
+    from monitor.io import episode_json_export
+
     return episode_json_export.write_episode_json(reports, path)
+
+
+def _csv(table: str) -> Callable[[list[EpisodeReport], Path, datetime | None, datetime | None], int]:
+    """The writer of one CSV table (assessments, doses, alerts): csv_tables.write_<table>_csv."""
+
+    def write(
+        reports: list[EpisodeReport], path: Path, since: datetime | None, until: datetime | None
+    ) -> int:
+        from monitor.io import csv_tables
+
+        writer: Callable[..., int] = getattr(csv_tables, f"write_{table}_csv")
+        return writer(reports, path, since=since, until=until)
+
+    return write
 
 
 FORMATS: dict[str, ExportFormat] = {
@@ -86,7 +102,7 @@ FORMATS: dict[str, ExportFormat] = {
             ".csv",
             "rows",
             False,
-            lambda r, p, since, until: csv_tables.write_assessments_csv(r, p, since=since, until=until),
+            _csv("assessments"),
         ),
         ExportFormat(
             "csv-doses",
@@ -94,7 +110,7 @@ FORMATS: dict[str, ExportFormat] = {
             ".csv",
             "rows",
             False,
-            lambda r, p, since, until: csv_tables.write_doses_csv(r, p, since=since, until=until),
+            _csv("doses"),
         ),
         ExportFormat(
             "csv-alerts",
@@ -102,7 +118,7 @@ FORMATS: dict[str, ExportFormat] = {
             ".csv",
             "rows",
             False,
-            lambda r, p, since, until: csv_tables.write_alerts_csv(r, p, since=since, until=until),
+            _csv("alerts"),
         ),
     )
 }

@@ -17,13 +17,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from monitor.domain import charting, scales
-from monitor.io.episode_json import EpisodeRecord
 from monitor.services.base import SYSTEM_USERNAME, ServiceBase
 from monitor.services.errors import ServiceError, ValidationError
 from monitor.store import audit
@@ -40,6 +39,9 @@ from monitor.store.models import (
     Vitals,
     VitalsVoid,
 )
+
+if TYPE_CHECKING:  # the file format's module loads when a file is read, not at the app's start
+    from monitor.io.episode_json import EpisodeRecord
 
 IMPORT_NOTE = "imported from an episode file"
 

@@ -126,7 +126,7 @@ def _run(
         window = MainWindow(service, sign_in.user.username, where, sign_in_hint=sign_in_hint)
         window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         _show_fitting(window)
-        window.preload_charts()
+        window.load_deferred_modules()
         window.start_backups()
         try:
             return app.exec()

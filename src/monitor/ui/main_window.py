@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from functools import partial
@@ -64,35 +65,41 @@ from monitor.services.views import (
     VitalsView,
 )
 from monitor.ui import theme
-from monitor.ui.admit_dialog import AdmitDialog
 from monitor.ui.alerts import AlertBar, AlertPanel
-from monitor.ui.audit_viewer import AuditViewer
 from monitor.ui.background import BackgroundTask
-from monitor.ui.cows_form import CowsDraft, CowsForm
-from monitor.ui.dialogs import DischargeDialog, HistoryDialog, ReasonDialog, SubstanceReportDialog
-from monitor.ui.dose_dialog import DoseDialog
 from monitor.ui.errors import describe, show_error
-from monitor.ui.export_dialog import ExportDialog
-from monitor.ui.help_dialogs import AboutDialog, ShortcutsDialog
 from monitor.ui.lock import IdleWatcher, LockScreen
-from monitor.ui.protocol_dialog import ProtocolDialog
 from monitor.ui.readiness import ReadinessPanel
 from monitor.ui.review_panel import ReviewPanel
 from monitor.ui.sign_in import ChangePasswordDialog
 from monitor.ui.theme import set_tone, tone_colour
 from monitor.ui.timefmt import ago, local
-from monitor.ui.users_dialog import UsersDialog
-from monitor.ui.vitals_dialog import VitalsDialog
 from monitor.ui.ward_board import WardBoard
 
 if TYPE_CHECKING:
-    # The charts' module loads pyqtgraph and numpy, a third of a second: not before the window is shown
-    # (preload_charts), nor at all in a start that never draws a trend.
+    from monitor.ui.audit_viewer import AuditViewer
+    from monitor.ui.cows_form import CowsDraft
     from monitor.ui.trend import TrendView
 
-# After the window's first paint, so that the nurse sees the ward first and the first Trend is as quick
-# as any later one.
-CHART_PRELOAD_DELAY_MS = 500
+# What the first screen does not need: the dialogs, and the charts' module (pyqtgraph and numpy, a third
+# of a second). Each is imported where it is used; the window loads them all once it has been shown
+# (load_deferred_modules), so that the nurse sees the ward sooner and the first COWS form or Trend opens
+# as quickly as any later one. The most used first.
+DEFERRED_MODULES = (
+    "monitor.ui.cows_form",
+    "monitor.ui.dose_dialog",
+    "monitor.ui.vitals_dialog",
+    "monitor.ui.dialogs",
+    "monitor.ui.trend",
+    "monitor.ui.admit_dialog",
+    "monitor.ui.export_dialog",
+    "monitor.ui.audit_viewer",
+    "monitor.ui.help_dialogs",
+    "monitor.ui.protocol_dialog",
+    "monitor.ui.users_dialog",
+)
+# After the window's first paint.
+DEFERRED_LOAD_DELAY_MS = 500
 
 EPISODE_COLUMNS = ["Bed", "Patient", "MRN", "Latest COWS", "Band", "Last COWS"]
 ASSESSMENT_COLUMNS = ["Time taken", "Total", "Band", "Status", "Recorded by", "Note"]
@@ -111,10 +118,6 @@ VITALS_COLUMNS = [
 ID_ROLE = Qt.ItemDataRole.UserRole + 1
 TAB_ASSESSMENTS, TAB_MEDICATION, TAB_VITALS = 0, 1, 2
 _SIZED_ROWS = 40  # rows whose contents size the columns of the long tables (about a screenful)
-
-
-def _load_trend_module() -> None:
-    import monitor.ui.trend  # noqa: F401 - loaded for later, with pyqtgraph and numpy
 
 
 def _readonly_table(name: str) -> QTableView:
@@ -740,10 +743,18 @@ class MainWindow(QMainWindow):
         self.backup_timer.timeout.connect(self.backup_task.start)
         self.show_backup_state()
 
-    def preload_charts(self) -> None:
-        """Load the trend's charting library (pyqtgraph, numpy) once the window has been shown; the app
-        calls this after showing it. The trend view itself is still built on first use."""
-        QTimer.singleShot(CHART_PRELOAD_DELAY_MS, self, _load_trend_module)
+    def load_deferred_modules(self) -> None:
+        """Load DEFERRED_MODULES once the window has been shown (the app calls this after showing it),
+        one per turn of the event loop, so that a key pressed meanwhile waits for one module at most.
+        The trend view itself is still built on first use."""
+        pending = list(DEFERRED_MODULES)
+
+        def load_next() -> None:
+            importlib.import_module(pending.pop(0))
+            if pending:
+                QTimer.singleShot(0, self, load_next)
+
+        QTimer.singleShot(DEFERRED_LOAD_DELAY_MS, self, load_next)
 
     def start_backups(self) -> None:
         """The automatic backups: one now if due, then a check every backup_check_ms (the app calls this;
@@ -906,6 +917,9 @@ class MainWindow(QMainWindow):
 
     def _close_windows_for_lock(self) -> CowsDraft | None:
         """Close every dialog (newest first) and hide the audit viewer; an unsaved COWS is kept."""
+        from monitor.ui.cows_form import CowsForm
+        from monitor.ui.export_dialog import ExportDialog
+
         draft: CowsDraft | None = None
         self.pending_patient = ""
         for widget in reversed(QApplication.topLevelWidgets()):
@@ -967,6 +981,8 @@ class MainWindow(QMainWindow):
         self.notice = box
 
     def _restore_draft(self, draft: CowsDraft) -> None:
+        from monitor.ui.cows_form import CowsForm
+
         try:
             episode = self.service.episode(draft.episode_id)
         except Exception as exc:
@@ -977,15 +993,23 @@ class MainWindow(QMainWindow):
 
     def export(self) -> None:
         """PDF, CSV, episode JSON or FHIR of the episode on screen (or a period), off the GUI thread."""
+        from monitor.ui.export_dialog import ExportDialog
+
         ExportDialog(self.service, self.actor, self.current_episode(), self).exec()
 
     def show_shortcuts(self) -> None:
+        from monitor.ui.help_dialogs import ShortcutsDialog
+
         ShortcutsDialog(list(self.actions_by_name.values()), self).exec()
 
     def show_about(self) -> None:
+        from monitor.ui.help_dialogs import AboutDialog
+
         AboutDialog(self.location, self.service.db.schema_revision, self).exec()
 
     def manage_users(self) -> None:
+        from monitor.ui.users_dialog import UsersDialog
+
         dialog = UsersDialog(self.service, self.actor, self)
         dialog.exec()
         if dialog.changed:
@@ -1096,6 +1120,7 @@ class MainWindow(QMainWindow):
         """The trend view, built on first use."""
         if self._trend is None:
             from monitor.ui.trend import TrendView  # the charts' module, loaded on first use
+
             # The heat map's item scores are read off the GUI thread once the chart is drawn.
             self._trend = TrendView(self.service, defer_items=True)
             layout = self.trend_tab.layout()
@@ -1236,6 +1261,8 @@ class MainWindow(QMainWindow):
 
     def show_audit_trail(self) -> None:
         """The audit viewer, beside the window (not modal): open it, keep charting, come back."""
+        from monitor.ui.audit_viewer import AuditViewer
+
         if self.audit_viewer is None:
             self.audit_viewer = AuditViewer(self.service, self.actor, self)
         else:
@@ -1245,12 +1272,16 @@ class MainWindow(QMainWindow):
         self.audit_viewer.activateWindow()
 
     def edit_protocol(self) -> None:
+        from monitor.ui.protocol_dialog import ProtocolDialog
+
         dialog = ProtocolDialog(self.service, self.actor, self)
         dialog.exec()
         if dialog.changed:
             self.refresh()
 
     def admit(self) -> None:
+        from monitor.ui.admit_dialog import AdmitDialog
+
         dialog = AdmitDialog(self.service, self.actor, self)
         if dialog.exec() and dialog.episode_id is not None:
             self.episodes.show_episodes(self.service.open_episodes())
@@ -1278,15 +1309,23 @@ class MainWindow(QMainWindow):
             self.refresh()
 
     def record_cows(self) -> None:
+        from monitor.ui.cows_form import CowsForm
+
         self._chart(self._open_or_say(), CowsForm, TAB_ASSESSMENTS)
 
     def give_dose(self) -> None:
+        from monitor.ui.dose_dialog import DoseDialog
+
         self._chart(self._open_or_say(), DoseDialog, TAB_MEDICATION)
 
     def record_vitals(self) -> None:
+        from monitor.ui.vitals_dialog import VitalsDialog
+
         self._chart(self._open_or_say(), VitalsDialog, TAB_VITALS)
 
     def show_history(self) -> None:
+        from monitor.ui.dialogs import HistoryDialog
+
         if self.episode_view.current_tab() != TAB_ASSESSMENTS:
             return
         chosen = self.episode_view.selected_assessment()
@@ -1300,6 +1339,8 @@ class MainWindow(QMainWindow):
         HistoryDialog(versions, self).exec()
 
     def amend_selected(self) -> None:
+        from monitor.ui.cows_form import CowsForm
+
         episode = self.current_episode()
         if self.episode_view.current_tab() != TAB_ASSESSMENTS:
             return
@@ -1315,6 +1356,8 @@ class MainWindow(QMainWindow):
 
     def void_selected(self) -> None:
         """Mark the record selected on the current tab (COWS, dose or vital signs) entered in error."""
+        from monitor.ui.dialogs import ReasonDialog
+
         view = self.episode_view
         tab = view.current_tab()
         if tab == TAB_MEDICATION:
@@ -1355,6 +1398,8 @@ class MainWindow(QMainWindow):
 
     def report_substance(self) -> None:
         """A use disclosed during the stay: the readiness panel and the too-soon rule take it into account."""
+        from monitor.ui.dialogs import SubstanceReportDialog
+
         episode = self._open_or_say()
         if episode is None:
             return
@@ -1363,6 +1408,8 @@ class MainWindow(QMainWindow):
             self.check_alerts()
 
     def discharge(self) -> None:
+        from monitor.ui.dialogs import DischargeDialog
+
         episode = self.current_episode()
         if episode is None or not episode.is_open:
             return
