@@ -161,6 +161,9 @@ class _Context:
     protocol: Protocol
     zone: tzinfo
     antagonists: tuple[DoseRecord, ...]
+    # Every opioid exposure the too-soon rule weighs, oldest first: the reported last uses of opioids
+    # and the agonist doses given in the episode (worked out once, not for every antagonist dose).
+    exposures: tuple[_Exposure, ...]
 
     @classmethod
     def build(cls, timeline: Timeline, protocol: Protocol) -> _Context:
@@ -169,6 +172,7 @@ class _Context:
             protocol,
             _zone(timeline.tz_name),
             tuple(d for d in timeline.doses if is_antagonist(d)),
+            _opioid_exposures(timeline),
         )
 
     def hhmm(self, moment: datetime) -> str:
@@ -316,23 +320,33 @@ class _Exposure:
     dose_id: int | None = None
 
 
+def _opioid_exposures(timeline: Timeline) -> tuple[_Exposure, ...]:
+    """The reported last uses of opioids (non-opioids never count), then the agonist doses given."""
+    uses = [
+        _Exposure(use.substance, use.last_use_at, action, "last_use")
+        for use in timeline.substances
+        if use.last_use_at is not None and (action := substance(use.substance).opioid_action) is not None
+    ]
+    given = [
+        _Exposure(d.drug, d.given_at, OpioidAction.LONG, "dose", d.id)
+        for d in timeline.doses
+        if drug(d.drug).role is DrugRole.AGONIST
+    ]
+    return (*uses, *given)
+
+
 def _exposures_before(ctx: _Context, dose: DoseRecord) -> list[_Exposure]:
     """The latest opioid exposure per substance at or before an antagonist dose."""
     latest: dict[str, _Exposure] = {}
-
-    def offer(exposure: _Exposure) -> None:
+    for exposure in ctx.exposures:
+        # A use reported after the dose does not count for it, nor an agonist dose given with it.
+        if exposure.last_use_at > dose.given_at or (
+            exposure.source == "dose" and exposure.last_use_at == dose.given_at
+        ):
+            continue
         current = latest.get(exposure.substance)
         if current is None or exposure.last_use_at > current.last_use_at:
             latest[exposure.substance] = exposure
-
-    for use in ctx.timeline.substances:
-        action = substance(use.substance).opioid_action
-        if action is None or use.last_use_at is None or use.last_use_at > dose.given_at:
-            continue  # non-opioids never count; a use after the dose does not count for it
-        offer(_Exposure(use.substance, use.last_use_at, action, "last_use"))
-    for given in ctx.timeline.doses:
-        if drug(given.drug).role is DrugRole.AGONIST and given.given_at < dose.given_at:
-            offer(_Exposure(given.drug, given.given_at, OpioidAction.LONG, "dose", given.id))
     return sorted(latest.values(), key=lambda e: (-e.last_use_at.timestamp(), e.substance))
 
 

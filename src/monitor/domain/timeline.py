@@ -7,9 +7,10 @@ records are kept sorted by clinical time (then id) whatever order they are given
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TypeVar
@@ -133,8 +134,11 @@ def _clinical_time(record: ScoredAssessment | DoseRecord | VitalsRecord) -> date
     return record.given_at if isinstance(record, DoseRecord) else record.taken_at
 
 
-def _until(records: Iterable[_R], now: datetime) -> tuple[_R, ...]:
-    return tuple(r for r in records if _clinical_time(r) <= now)
+def _until(records: tuple[_R, ...], now: datetime) -> tuple[_R, ...]:
+    """The records up to now: a prefix, as they are sorted by clinical time (Timeline keeps them so); the
+    same tuple when none is after now."""
+    end = bisect.bisect_right(records, now, key=_clinical_time)
+    return records if end == len(records) else records[:end]
 
 
 @dataclass(frozen=True)
@@ -171,13 +175,25 @@ class Timeline:
         discharged = (
             self.discharged_at if self.discharged_at is not None and self.discharged_at <= now else None
         )
+        assessments = _until(self.assessments, now)
+        doses = _until(self.doses, now)
+        vitals = _until(self.vitals, now)
+        substances = tuple(u for u in self.substances if u.last_use_at is None or u.last_use_at <= now)
+        if (
+            discharged == self.discharged_at
+            and assessments is self.assessments
+            and doses is self.doses
+            and vitals is self.vitals
+            and len(substances) == len(self.substances)
+        ):
+            return self  # nothing after now, the usual case: this timeline (it is immutable), not a copy
         return dataclasses.replace(
             self,
             discharged_at=discharged,
-            assessments=_until(self.assessments, now),
-            doses=_until(self.doses, now),
-            vitals=_until(self.vitals, now),
-            substances=tuple(u for u in self.substances if u.last_use_at is None or u.last_use_at <= now),
+            assessments=assessments,
+            doses=doses,
+            vitals=vitals,
+            substances=substances,
         )
 
     def with_dose(self, dose: DoseRecord) -> Timeline:
