@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, CompoundSelect, bindparam, func, select, union_all
+from sqlalchemy import ColumnElement, CompoundSelect, Select, bindparam, func, select, union_all
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.elements import BindParameter
 
@@ -47,25 +47,6 @@ def _current_and_valid(assessment: Any) -> tuple[ColumnElement[bool], ColumnElem
 def valid_dose() -> ColumnElement[bool]:
     """A dose not entered in error."""
     return ~select(DoseVoid.dose_id).where(DoseVoid.dose_id == Dose.id).exists()
-
-
-def current_assessments(session: Session, episode_id: int, scale: str = "COWS") -> Sequence[Assessment]:
-    """Current, valid assessments of one scale (the rules read COWS totals; another scale must not mix in)."""
-    return session.scalars(
-        select(Assessment)
-        .where(Assessment.episode_id == episode_id, Assessment.scale == scale)
-        .where(*_current_and_valid(Assessment))
-        .order_by(Assessment.taken_at, Assessment.id)
-    ).all()
-
-
-def valid_vitals(session: Session, episode_id: int) -> Sequence[Vitals]:
-    return session.scalars(
-        select(Vitals)
-        .where(Vitals.episode_id == episode_id)
-        .where(~select(VitalsVoid.vitals_id).where(VitalsVoid.vitals_id == Vitals.id).exists())
-        .order_by(Vitals.taken_at, Vitals.id)
-    ).all()
 
 
 def last_uses(session: Session, episode_id: int) -> list[LastUse]:
@@ -203,23 +184,39 @@ _TIMELINE_USES = union_all(
 )
 
 
-def second_newest_cows_times(session: Session, episode_ids: Sequence[int]) -> dict[int, datetime]:
-    """When each episode's second-newest current COWS was taken (its newest when it has one only; no
-    entry without any): read from the newest end of the (episode, taken_at) index, so a long stay costs
-    what a short one does."""
+def _newest_first_cows(column: Any) -> Select[Any]:
+    """One column of an episode's current, valid COWS, newest first (correlated to Episode): from the
+    newest end of the (episode, taken_at) index, so a long stay costs what a short one does."""
     newest = aliased(Assessment)
-    newest_first = (
-        select(newest.taken_at)
+    return (
+        select(column(newest))
         .where(newest.episode_id == Episode.id, newest.scale == "COWS", *_current_and_valid(newest))
         .order_by(newest.taken_at.desc(), newest.id.desc())
     )
+
+
+# Built once, as the timeline's statements: built per call (a new alias each time), they were compiled
+# again on every ward board refresh, ten times the cost of running them. Executed with {"episode_ids"}.
+_NEWEST_TIMES = _newest_first_cows(lambda a: a.taken_at)
+_SECOND_NEWEST_COWS_TIMES = select(
+    Episode.id,
+    _NEWEST_TIMES.limit(1).offset(1).scalar_subquery(),
+    _NEWEST_TIMES.limit(1).scalar_subquery(),
+).where(Episode.id.in_(bindparam("episode_ids", expanding=True)))
+_NEWEST_COWS = (
+    select(*_COWS_COLUMNS)
+    .select_from(Episode)
+    .join(Assessment, Assessment.id == _newest_first_cows(lambda a: a.id).limit(1).scalar_subquery())
+    .where(Episode.id.in_(bindparam("episode_ids", expanding=True)))
+)
+
+
+def second_newest_cows_times(session: Session, episode_ids: Sequence[int]) -> dict[int, datetime]:
+    """When each episode's second-newest current COWS was taken (its newest when it has one only; no
+    entry without any)."""
     found: dict[int, datetime] = {}
-    for episode_id, second, first in session.execute(
-        select(
-            Episode.id,
-            newest_first.limit(1).offset(1).scalar_subquery(),
-            newest_first.limit(1).scalar_subquery(),
-        ).where(Episode.id.in_(episode_ids))
+    for episode_id, second, first in _execute(
+        session, _SECOND_NEWEST_COWS_TIMES, {"episode_ids": list(episode_ids)}
     ):
         if first is not None:
             found[episode_id] = second if second is not None else first
@@ -227,27 +224,12 @@ def second_newest_cows_times(session: Session, episode_ids: Sequence[int]) -> di
 
 
 def newest_cows(session: Session, episode_ids: Sequence[int]) -> dict[int, ScoredAssessment]:
-    """Each episode's newest current, valid COWS (none for an episode without any), read from the
-    newest end of the (episode, taken_at) index: a long stay costs what a short one does."""
-    newest = aliased(Assessment)
-    newest_id = (
-        select(newest.id)
-        .where(newest.episode_id == Episode.id, newest.scale == "COWS", *_current_and_valid(newest))
-        .order_by(newest.taken_at.desc(), newest.id.desc())
-        .limit(1)
-        .scalar_subquery()
-    )
-    rows = session.execute(
-        select(*_COWS_COLUMNS)
-        .select_from(Episode)
-        .join(Assessment, Assessment.id == newest_id)
-        .where(Episode.id.in_(episode_ids))
-    )
+    """Each episode's newest current, valid COWS (none for an episode without any)."""
     return {
-        row.episode_id: ScoredAssessment(
-            id=row.id, taken_at=row.taken_at, total=row.total, root_id=row.root_id
+        episode_id: ScoredAssessment(id=assessment_id, taken_at=taken_at, total=total, root_id=root_id)
+        for assessment_id, episode_id, taken_at, total, root_id in _execute(
+            session, _NEWEST_COWS, {"episode_ids": list(episode_ids)}
         )
-        for row in rows
     }
 
 
@@ -303,17 +285,24 @@ def _cows_ranges(count: int) -> CompoundSelect[int, int, datetime, int, int | No
     return compound.order_by(columns.episode_id, columns.taken_at, columns.id)
 
 
+_LAST_ANTAGONIST_DOSES = (
+    select(Dose.id, Dose.episode_id, Dose.drug, Dose.form, Dose.dose_mg, Dose.given_at)
+    .where(
+        Dose.episode_id.in_(_EPISODE_IDS),
+        Dose.drug.in_([d.key for d in DRUGS if d.role is DrugRole.ANTAGONIST]),
+        valid_dose(),
+    )
+    .order_by(Dose.episode_id, Dose.given_at, Dose.id)
+)
+
+
 def last_antagonist_doses(session: Session, episode_ids: Sequence[int]) -> dict[int, DoseRecord]:
     """Each episode's newest valid antagonist dose (naltrexone, naloxone), in one query."""
-    antagonists = [d.key for d in DRUGS if d.role is DrugRole.ANTAGONIST]
-    rows = session.execute(
-        select(Dose.id, Dose.episode_id, Dose.drug, Dose.form, Dose.dose_mg, Dose.given_at)
-        .where(Dose.episode_id.in_(episode_ids), Dose.drug.in_(antagonists), valid_dose())
-        .order_by(Dose.episode_id, Dose.given_at, Dose.id)
-    )
     return {  # oldest first: the newest of each episode is the one kept
-        d.episode_id: DoseRecord(id=d.id, drug=d.drug, form=d.form, dose_mg=d.dose_mg, given_at=d.given_at)
-        for d in rows
+        episode_id: DoseRecord(id=dose_id, drug=drug, form=form, dose_mg=dose_mg, given_at=given_at)
+        for dose_id, episode_id, drug, form, dose_mg, given_at in _execute(
+            session, _LAST_ANTAGONIST_DOSES, {"episode_ids": list(episode_ids)}
+        )
     }
 
 

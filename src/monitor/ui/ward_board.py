@@ -75,6 +75,18 @@ def change_text(change: int | None) -> str:
     return f"+{change}" if change > 0 else str(change) if change < 0 else "0"
 
 
+# The roles WardModel.data answers; Qt asks a cell for about nine on each repaint.
+_ROLES_ANSWERED = frozenset(
+    (
+        Qt.ItemDataRole.DisplayRole,
+        Qt.ItemDataRole.ToolTipRole,
+        EPISODE_ROLE,
+        SPARK_ROLE,
+        SORT_ROLE,
+    )
+)
+
+
 class WardModel(QAbstractTableModel):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -103,8 +115,8 @@ class WardModel(QAbstractTableModel):
     def data(
         self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole
     ) -> Any:
-        if not index.isValid():
-            return None
+        if role not in _ROLES_ANSWERED or not index.isValid():
+            return None  # most of Qt's questions (font, colours, alignment...) on every repaint: first
         row = self.rows[index.row()]
         column = COLUMNS[index.column()]
         if role == EPISODE_ROLE:
