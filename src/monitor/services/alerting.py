@@ -207,7 +207,7 @@ class AlertingMixin(ServiceBase):
         if connection.execute(_UPDATE_SCHEDULE, schedule).rowcount == 0:
             connection.execute(_INSERT_SCHEDULE, schedule)
         stored = {a.key: a for a in session.scalars(_STORED_ALERTS, {"episode": episode.id})}
-        system: User | None = None
+        system: int | None = None
         for key, finding in findings.items():
             alert = stored.get(key)
             evidence = json.dumps(finding.evidence, sort_keys=True)
@@ -227,11 +227,11 @@ class AlertingMixin(ServiceBase):
                 )
                 session.add(alert)
                 session.flush()
-                system = system or self._system_user(session)
+                system = self._system_user_id(session) if system is None else system
                 audit.append(
                     session,
                     at=now,
-                    user_id=system.id,
+                    user_id=system,
                     action="alert.raise",
                     entity="alert",
                     entity_id=alert.id,
@@ -251,11 +251,11 @@ class AlertingMixin(ServiceBase):
             if alert.withdrawn_at is not None:
                 # Shown again from now: escalation counts from here, not from a time it was withdrawn.
                 alert.first_seen_at = now
-                system = system or self._system_user(session)
+                system = self._system_user_id(session) if system is None else system
                 audit.append(
                     session,
                     at=now,
-                    user_id=system.id,
+                    user_id=system,
                     action="alert.reinstate",
                     entity="alert",
                     entity_id=alert.id,
@@ -271,11 +271,11 @@ class AlertingMixin(ServiceBase):
                 # Raised in priority (e.g. medium -> high): the escalation clock starts now, and the
                 # step is audited, so a high alert never escalates before anyone saw it as high.
                 alert.first_seen_at = now
-                system = system or self._system_user(session)
+                system = self._system_user_id(session) if system is None else system
                 audit.append(
                     session,
                     at=now,
-                    user_id=system.id,
+                    user_id=system,
                     action="alert.raise_priority",
                     entity="alert",
                     entity_id=alert.id,
@@ -291,11 +291,11 @@ class AlertingMixin(ServiceBase):
             if key not in findings and alert.withdrawn_at is None:
                 alert.withdrawn_at = now
                 alert.updated_at = now
-                system = system or self._system_user(session)
+                system = self._system_user_id(session) if system is None else system
                 audit.append(
                     session,
                     at=now,
-                    user_id=system.id,
+                    user_id=system,
                     action="alert.withdraw",
                     entity="alert",
                     entity_id=alert.id,
@@ -386,18 +386,18 @@ class AlertingMixin(ServiceBase):
         protocol: Protocol,
         now: datetime,
     ) -> None:
-        system: User | None = None
+        system: int | None = None
         for alert in alerts:
             status = _status(alert, events.get(alert.id, []), protocol, now)
             already = any(e.kind is EventKind.ESCALATE for e in events.get(alert.id, []))
             if status.escalated_at is not None and not already:
-                system = system or self._system_user(session)
+                system = self._system_user_id(session) if system is None else system
                 session.add(
                     AlertEventRow(
                         alert_id=alert.id,
                         kind=EventKind.ESCALATE.value,
                         at=now,
-                        user_id=system.id,
+                        user_id=system,
                         reason="not acknowledged in time",
                         until=None,
                     )
@@ -405,7 +405,7 @@ class AlertingMixin(ServiceBase):
                 audit.append(
                     session,
                     at=now,
-                    user_id=system.id,
+                    user_id=system,
                     action="alert.escalate",
                     entity="alert",
                     entity_id=alert.id,

@@ -65,6 +65,9 @@ _ACTING = select(
 ).where(User.username == bindparam("username"))
 
 
+_SYSTEM_USER_ID = select(User.id).where(User.username == SYSTEM_USERNAME)
+
+
 def _refuse_unknown(username: str) -> NoReturn:
     raise ServiceError(f"Unknown user {username!r}: every write must name an existing user.")
 
@@ -171,6 +174,12 @@ class ServiceBase:
             session.add(user)
             session.flush()
         return user
+
+    def _system_user_id(self, session: Session) -> int:
+        """The system account's id, read as a plain column (the alert evaluation of a clinical write
+        signs what it raises or withdraws with it); the account is made by _system_user if missing."""
+        found = session.connection().execute(_SYSTEM_USER_ID).scalar()
+        return found if found is not None else self._system_user(session).id
 
     def _episode(self, session: Session, episode_id: int) -> Episode:
         episode = session.get(Episode, episode_id)
