@@ -157,9 +157,7 @@ def test_a_damaged_database_is_refused_before_anything_opens_it(
     corrupt_index(ward)  # only the full integrity check notices this one
     before = ward.read_bytes()
     shown: list[str] = []
-    monkeypatch.setattr(
-        app_module.QMessageBox, "critical", lambda _parent, _title, text: shown.append(text)
-    )
+    monkeypatch.setattr(app_module.QMessageBox, "critical", lambda _parent, _title, text: shown.append(text))
     assert app_module.run_gui(path=ward, url=None, user=None) == 2
     assert len(shown) == 1 and f"The database file {ward} is damaged" in shown[0]
     assert windows_at_exec == []

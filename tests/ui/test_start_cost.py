@@ -1,10 +1,10 @@
 """Issue 9: what the start costs and how the app ends. Starting the app imports no export library
 (reportlab for the PDF, fhir.resources and pydantic for FHIR, the CSV and episode-file writers; they
 load when an export is made), and opening a database already at the newest schema imports no alembic:
-bench/process_figures.py measured them as a large part of the cold start. The `monitor` command starts the database file's integrity
-check before Qt, SQLAlchemy and the services load, and the app waits for its answer. The main window
-is shown before its dialogs and the charts' library (pyqtgraph, numpy) load. Quit ends the app without
-an error."""
+bench/process_figures.py measured them as a large part of the cold start. The `monitor` command starts
+the database file's integrity check before Qt, SQLAlchemy and the services load, and the app waits for
+its answer. The main window is shown before its dialogs and the charts' library (pyqtgraph, numpy)
+load. Quit ends the app without an error."""
 
 from __future__ import annotations
 
