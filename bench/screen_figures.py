@@ -35,6 +35,7 @@ from bench.common import BenchContext, Figure, median_between, percentile, timed
 from monitor.domain.scales import COWS
 from monitor.services import locations
 from monitor.services.views import AssessmentInput
+from monitor.ui.app import app_garbage_collection
 from monitor.ui.main_window import MainWindow
 from monitor.ui.ward_board import EPISODE_ROLE
 
@@ -104,6 +105,12 @@ def _open_from_board(app: QApplication, window: MainWindow, episode_id: int) -> 
 
 
 def measure(ctx: BenchContext) -> dict[str, Figure]:
+    # As `monitor` runs its windows (run_gui): with the app's garbage collector thresholds.
+    with app_garbage_collection():
+        return _measure(ctx)
+
+
+def _measure(ctx: BenchContext) -> dict[str, Figure]:
     runs = ctx.runs
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)
