@@ -45,17 +45,9 @@ NOT_AT_START = (
 )
 
 
-def test_starting_the_app_imports_no_export_library_nor_alembic(db_path: Path) -> None:
-    locations.connect(path=db_path).db.dispose()  # a database at the newest schema
-    # A fresh interpreter: this test process has imported everything already.
-    code = (
-        "import sys\n"
-        "from pathlib import Path\n"
-        "import monitor.cli.main, monitor.ui.app, monitor.ui.main_window, monitor.ui.sign_in\n"
-        "from monitor.services import locations\n"
-        f"locations.connect(path=Path({str(db_path)!r})).db.dispose()\n"
-        f"print(sorted(m for m in {NOT_AT_START!r} if m in sys.modules))\n"
-    )
+def _output_of_fresh_interpreter(code: str) -> str:
+    """What `code` prints in a fresh interpreter (offscreen): this test process has imported everything
+    already."""
     done = subprocess.run(
         [sys.executable, "-c", code],
         env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
@@ -64,7 +56,20 @@ def test_starting_the_app_imports_no_export_library_nor_alembic(db_path: Path) -
         timeout=300,
         check=True,
     )
-    assert done.stdout.strip() == "[]"
+    return done.stdout.strip()
+
+
+def test_starting_the_app_imports_no_export_library_nor_alembic(db_path: Path) -> None:
+    locations.connect(path=db_path).db.dispose()  # a database at the newest schema
+    code = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "import monitor.cli.main, monitor.ui.app, monitor.ui.main_window, monitor.ui.sign_in\n"
+        "from monitor.services import locations\n"
+        f"locations.connect(path=Path({str(db_path)!r})).db.dispose()\n"
+        f"print(sorted(m for m in {NOT_AT_START!r} if m in sys.modules))\n"
+    )
+    assert _output_of_fresh_interpreter(code) == "[]"
 
 
 def test_the_command_module_loads_neither_qt_nor_sqlalchemy() -> None:
@@ -74,10 +79,7 @@ def test_the_command_module_loads_neither_qt_nor_sqlalchemy() -> None:
         "import sys\nimport monitor.cli.main\n"
         f"print(sorted({{m for m in sys.modules if m.startswith({heavy!r})}}))\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=300, check=True
-    )
-    assert done.stdout.strip() == "[]"
+    assert _output_of_fresh_interpreter(code) == "[]"
 
 
 def test_the_command_hands_its_early_integrity_check_to_the_app(
@@ -206,15 +208,7 @@ def test_the_main_window_is_shown_before_its_dialogs_and_charts_load(db_path: Pa
         "window.close()\n"
         "service.db.dispose()\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", code],
-        env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=True,
-    )
-    shown, later = done.stdout.strip().splitlines()
+    shown, later = _output_of_fresh_interpreter(code).splitlines()
     count, loaded = shown.split(" ", 1)
     assert int(count) > 0  # the ward's episodes are listed without them
     assert loaded == "[]"
