@@ -161,8 +161,8 @@ class _Context:
     protocol: Protocol
     zone: tzinfo
     antagonists: tuple[DoseRecord, ...]
-    # Every opioid exposure the too-soon rule weighs, oldest first: the reported last uses of opioids
-    # and the agonist doses given in the episode (worked out once, not for every antagonist dose).
+    # Every opioid exposure the too-soon rule weighs: the reported last uses of opioids, then the
+    # agonist doses given in the episode (worked out once, not for every antagonist dose).
     exposures: tuple[_Exposure, ...]
 
     @classmethod

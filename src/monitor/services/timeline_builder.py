@@ -202,12 +202,12 @@ _SECOND_NEWEST_COWS_TIMES = select(
     Episode.id,
     _NEWEST_TIMES.limit(1).offset(1).scalar_subquery(),
     _NEWEST_TIMES.limit(1).scalar_subquery(),
-).where(Episode.id.in_(bindparam("episode_ids", expanding=True)))
+).where(Episode.id.in_(_EPISODE_IDS))
 _NEWEST_COWS = (
     select(*_COWS_COLUMNS)
     .select_from(Episode)
     .join(Assessment, Assessment.id == _newest_first_cows(lambda a: a.id).limit(1).scalar_subquery())
-    .where(Episode.id.in_(bindparam("episode_ids", expanding=True)))
+    .where(Episode.id.in_(_EPISODE_IDS))
 )
 
 
