@@ -130,6 +130,32 @@ def test_self_test_opens_and_closes_the_main_window(tmp_path: Path) -> None:
     assert not (tmp_path / "d").exists()  # no user data folder touched
 
 
+def test_self_test_fails_without_the_charts_library(tmp_path: Path) -> None:
+    """The window loads pyqtgraph only after it is shown: the self-test still loads it, so a bundle
+    without it fails the smoke test instead of a nurse's first Trend."""
+    broken = tmp_path / "broken"
+    (broken / "pyqtgraph").mkdir(parents=True)
+    missing = "raise ImportError('pyqtgraph left out of the bundle')\n"
+    (broken / "pyqtgraph" / "__init__.py").write_text(missing)
+    env = {
+        **os.environ,
+        "QT_QPA_PLATFORM": "offscreen",
+        "HOME": str(tmp_path),
+        "XDG_DATA_HOME": str(tmp_path / "d"),
+        "XDG_STATE_HOME": str(tmp_path / "s"),
+        "PYTHONPATH": os.pathsep.join([str(broken), *sys.path]),
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "monitor.cli.main", "self-test"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2
+    assert done.stderr == "monitor: self-test failed: ImportError: pyqtgraph left out of the bundle\n"
+
+
 def test_a_failing_self_test_is_one_line_and_exit_2(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
