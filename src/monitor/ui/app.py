@@ -24,7 +24,7 @@ from monitor.ui.crash import install_excepthook
 
 # The garbage collector's thresholds while the app runs. By default a collection of the youngest objects
 # starts every 700 new ones and the older generations are swept after them; with a stay of 20,000
-# assessments open, opening it again and its trend spent about 11 ms in collections (bench/open_long_stay).
+# assessments open, opening it again and its trend spent about 11 ms in collections (gc.callbacks).
 # What the app frees goes by reference counting; cycles are still collected, less often.
 GC_THRESHOLDS = (10_000, 10, 10)
 
