@@ -164,6 +164,8 @@ class _Context:
     # Every opioid exposure the too-soon rule weighs: the reported last uses of opioids, then the
     # agonist doses given in the episode (worked out once, not for every antagonist dose).
     exposures: tuple[_Exposure, ...]
+    # The assessments' times, in the timeline's order, for bisection (a long stay has 20,000).
+    assessment_times: tuple[datetime, ...]
 
     @classmethod
     def build(cls, timeline: Timeline, protocol: Protocol) -> _Context:
@@ -173,6 +175,7 @@ class _Context:
             _zone(timeline.tz_name),
             tuple(d for d in timeline.doses if is_antagonist(d)),
             _opioid_exposures(timeline),
+            tuple(a.taken_at for a in timeline.assessments),
         )
 
     def hhmm(self, moment: datetime) -> str:
@@ -203,18 +206,16 @@ class _Context:
         )
 
     def baseline(self, dose: DoseRecord) -> ScoredAssessment | None:
-        """The latest assessment in [given_at - baseline_max_age, given_at], both ends inclusive."""
-        earliest = dose.given_at - self.protocol.baseline_max_age
-        for assessment in reversed(self.timeline.assessments):
-            if earliest <= assessment.taken_at <= dose.given_at:
-                return assessment
+        """The latest assessment in [given_at - baseline_max_age, given_at], both ends inclusive (the
+        last in the timeline's order among those taken at the same time)."""
+        latest = bisect.bisect_right(self.assessment_times, dose.given_at) - 1
+        if latest >= 0 and self.assessment_times[latest] >= dose.given_at - self.protocol.baseline_max_age:
+            return self.timeline.assessments[latest]
         return None
 
     def first_assessment_after(self, moment: datetime) -> ScoredAssessment | None:
-        for assessment in self.timeline.assessments:
-            if assessment.taken_at > moment:
-                return assessment
-        return None
+        first = bisect.bisect_right(self.assessment_times, moment)
+        return self.timeline.assessments[first] if first < len(self.assessment_times) else None
 
 
 def _dose_evidence(dose: DoseRecord) -> dict[str, Any]:
@@ -434,7 +435,7 @@ def _reassessment_overdue(ctx: _Context) -> list[Finding]:
     tolerance = p.reassess_tolerance
     discharged = ctx.timeline.discharged_at
     findings: list[Finding] = []
-    times = [a.taken_at for a in ctx.timeline.assessments]  # sorted: the timeline keeps clinical order
+    times = ctx.assessment_times
     for dose in ctx.antagonists:
         for slot_name, offset in (("first", p.reassess_first), ("second", p.reassess_second)):
             slot = dose.given_at + offset
@@ -480,18 +481,19 @@ def _routine_assessment_overdue(ctx: _Context) -> list[Finding]:
     p = ctx.protocol
     tl = ctx.timeline
     # The routine clock starts at admission; an assessment charted before admission does not restart it.
-    assessments = [a for a in tl.assessments if a.taken_at >= tl.admitted_at]
-    anchors: list[tuple[str, datetime, ScoredAssessment | None]] = [("admission", tl.admitted_at, None)]
-    anchors += [(f"a{a.identity}", a.taken_at, a) for a in assessments]
+    # Each anchor is admission (None) or an assessment; the next one is the COWS that followed it.
+    since_admission = bisect.bisect_left(ctx.assessment_times, tl.admitted_at)
+    anchors: list[ScoredAssessment | None] = [None, *tl.assessments[since_admission:]]
     findings: list[Finding] = []
     every, grace = p.routine_interval, p.routine_grace  # once, not per assessment of a long stay
     interval = format_duration(every)
-    for position, (part, anchor_at, anchor) in enumerate(anchors):
+    for position, anchor in enumerate(anchors):
+        anchor_at = tl.admitted_at if anchor is None else anchor.taken_at
         due = anchor_at + every
         raised_at = due + grace  # the caller keeps it once raised_at <= now
         if tl.discharged_at is not None and tl.discharged_at <= raised_at:
             continue  # the episode was closed before the alert would be raised
-        following = anchors[position + 1][2] if position + 1 < len(anchors) else None
+        following = anchors[position + 1] if position + 1 < len(anchors) else None
         if following is not None and following.taken_at <= raised_at:
             continue  # arrived by due + grace
         if anchor is None:
@@ -515,7 +517,7 @@ def _routine_assessment_overdue(ctx: _Context) -> list[Finding]:
         findings.append(
             ctx.finding(
                 "routine_assessment_overdue",
-                (part,),
+                ("admission" if anchor is None else f"a{anchor.identity}",),
                 Priority.LOW,
                 raised_at,
                 message,
