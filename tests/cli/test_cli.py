@@ -107,22 +107,27 @@ def test_a_closed_pipe_ends_quietly(
     assert main(["--db", str(db), "episodes", "--json"]) == 0
 
 
-def test_self_test_opens_and_closes_the_main_window(tmp_path: Path) -> None:
-    """What the packaged app's smoke test runs (packaging/smoke_test.py), here from the source tree."""
-    env = {
-        **os.environ,
-        "QT_QPA_PLATFORM": "offscreen",
-        "HOME": str(tmp_path),
-        "XDG_DATA_HOME": str(tmp_path / "d"),
-        "XDG_STATE_HOME": str(tmp_path / "s"),
-    }
-    done = subprocess.run(
+def _self_test(home: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    """`monitor self-test` in a fresh interpreter, offscreen, with its own home folders."""
+    return subprocess.run(
         [sys.executable, "-m", "monitor.cli.main", "self-test"],
-        env=env,
+        env={
+            **os.environ,
+            "QT_QPA_PLATFORM": "offscreen",
+            "HOME": str(home),
+            "XDG_DATA_HOME": str(home / "d"),
+            "XDG_STATE_HOME": str(home / "s"),
+            **env,
+        },
         capture_output=True,
         text=True,
         timeout=120,
     )
+
+
+def test_self_test_opens_and_closes_the_main_window(tmp_path: Path) -> None:
+    """What the packaged app's smoke test runs (packaging/smoke_test.py), here from the source tree."""
+    done = _self_test(tmp_path)
     assert done.returncode == 0, done.stderr
     assert re.fullmatch(
         r"self-test ok: schema \w+, main window shown and closed, icon 16-256 px \(7 sizes\)\n", done.stdout
@@ -137,21 +142,7 @@ def test_self_test_fails_without_the_charts_library(tmp_path: Path) -> None:
     (broken / "pyqtgraph").mkdir(parents=True)
     missing = "raise ImportError('pyqtgraph left out of the bundle')\n"
     (broken / "pyqtgraph" / "__init__.py").write_text(missing)
-    env = {
-        **os.environ,
-        "QT_QPA_PLATFORM": "offscreen",
-        "HOME": str(tmp_path),
-        "XDG_DATA_HOME": str(tmp_path / "d"),
-        "XDG_STATE_HOME": str(tmp_path / "s"),
-        "PYTHONPATH": os.pathsep.join([str(broken), *sys.path]),
-    }
-    done = subprocess.run(
-        [sys.executable, "-m", "monitor.cli.main", "self-test"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    done = _self_test(tmp_path, PYTHONPATH=os.pathsep.join([str(broken), *sys.path]))
     assert done.returncode == 2
     assert done.stderr == "monitor: self-test failed: ImportError: pyqtgraph left out of the bundle\n"
 
