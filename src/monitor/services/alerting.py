@@ -31,6 +31,7 @@ from monitor.services.timeline_builder import (
     episode_facts,
     load_protocol,
     open_episode_facts,
+    plain_rows,
 )
 from monitor.services.views import AlertView, SettingView
 from monitor.store import audit
@@ -363,9 +364,8 @@ class AlertingMixin(ServiceBase):
         acknowledged nor resolved within escalate_after of being shown (escalation falls due then, or
         later when a snooze runs): those are told apart here from plain columns, and only the rest is
         read with its events and given the same status as everywhere (_status)."""
-        session.flush()
         candidates: dict[int, tuple[int, int]] = {}
-        for row in session.connection().execute(statement, values).all():
+        for row in plain_rows(session, statement, values):
             earliest = max(row.first_seen_at, row.raised_at) + protocol.escalate_after
             if earliest > now:
                 continue  # not due yet

@@ -26,6 +26,7 @@ from monitor.services.timeline_builder import (
     build_timeline,
     last_uses,
     load_protocol,
+    plain_rows,
     valid_dose,
 )
 from monitor.services.views import (
@@ -181,16 +182,11 @@ class MedicationMixin(ServiceBase):
     def doses(self, episode_id: int) -> list[DoseView]:
         with self.db.read() as session:
             # Plain rows, not ORM objects: a long stay has hundreds of doses, and only their values are
-            # read. On the connection: Session.execute passes even plain columns through the ORM's row
-            # loading, half the cost of the read.
-            rows = (
-                session.connection()
-                .execute(
-                    select(*_DOSE_COLUMNS)
-                    .where(Dose.episode_id == episode_id)
-                    .order_by(Dose.given_at, Dose.id)
-                )
-                .all()
+            # read (Session.execute passes even plain columns through the ORM's row loading, half the
+            # cost of the read).
+            rows = plain_rows(
+                session,
+                select(*_DOSE_COLUMNS).where(Dose.episode_id == episode_id).order_by(Dose.given_at, Dose.id),
             )
             return self._dose_views(session, rows)
 
@@ -326,14 +322,11 @@ class MedicationMixin(ServiceBase):
 
     def vitals(self, episode_id: int) -> list[VitalsView]:
         with self.db.read() as session:
-            rows = (
-                session.connection()  # plain rows on the connection, as doses()
-                .execute(
-                    select(*_VITALS_COLUMNS)
-                    .where(Vitals.episode_id == episode_id)
-                    .order_by(Vitals.taken_at, Vitals.id)
-                )
-                .all()
+            rows = plain_rows(  # as doses()
+                session,
+                select(*_VITALS_COLUMNS)
+                .where(Vitals.episode_id == episode_id)
+                .order_by(Vitals.taken_at, Vitals.id),
             )
             return self._vitals_views(session, rows)
 
