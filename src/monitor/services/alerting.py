@@ -99,7 +99,49 @@ def _escalation_candidates_statement() -> _CandidateRows:
 _CANDIDATES_OPEN = _escalation_candidates_statement().where(Episode.discharged_at.is_(None))
 _CANDIDATES_AMONG = _escalation_candidates_statement().where(Alert.id.in_(bindparam("ids", expanding=True)))
 
-_STORED_ALERTS = select(Alert).where(Alert.episode_id == bindparam("episode"))
+
+@dataclasses.dataclass(slots=True)
+class _StoredAlert:
+    """An episode's stored alert as the evaluation after a write reconciles it: its columns, read and
+    written with plain statements (the ORM's loading and unit of work cost more than the statements
+    themselves, on every clinical write). Mutable: the reconciliation changes it, then writes it."""
+
+    id: int
+    key: str
+    episode_id: int
+    rule: str
+    priority: int
+    raised_at: datetime
+    first_seen_at: datetime
+    message: str
+    evidence_json: str
+    resolved_at: datetime | None
+    withdrawn_at: datetime | None
+    updated_at: datetime
+
+
+_ALERTS = table_of(Alert)
+_ALERT_FIELDS = tuple(field.name for field in dataclasses.fields(_StoredAlert))
+_STORED_ALERTS = select(*(_ALERTS.c[name] for name in _ALERT_FIELDS)).where(
+    _ALERTS.c.episode_id == bindparam("episode")
+)
+_INSERT_ALERT = insert(_ALERTS).returning(_ALERTS.c.id)
+# What the reconciliation may change in a stored alert (its key, episode and rule never change).
+_CHANGEABLE = (
+    "priority",
+    "raised_at",
+    "first_seen_at",
+    "message",
+    "evidence_json",
+    "resolved_at",
+    "withdrawn_at",
+    "updated_at",
+)
+_UPDATE_ALERT = (
+    update(_ALERTS)
+    .where(_ALERTS.c.id == bindparam("alert_id"))
+    .values({name: bindparam(name, type_=_ALERTS.c[name].type) for name in _CHANGEABLE})
+)
 
 # The rules a dose is checked against before it is saved (the nurse sees them and gives a reason).
 DOSE_WARNING_RULES = ("antagonist_too_soon", "no_baseline_assessment")
@@ -185,7 +227,7 @@ class AlertingMixin(ServiceBase):
         protocol_change: str = "",
         timeline: Timeline | None = None,
         protocol: Protocol | None = None,
-    ) -> list[Alert]:
+    ) -> None:
         """Evaluate one episode and bring its stored alerts in line, in the caller's transaction.
 
         Also writes the episode's schedule (AlertSchedule): when its findings next change with no new
@@ -207,13 +249,19 @@ class AlertingMixin(ServiceBase):
         schedule = {"episode": episode.id, "due": due_at, "evaluated": now}
         if connection.execute(_UPDATE_SCHEDULE, schedule).rowcount == 0:
             connection.execute(_INSERT_SCHEDULE, schedule)
-        stored = {a.key: a for a in session.scalars(_STORED_ALERTS, {"episode": episode.id})}
+        stored = {
+            row.key: _StoredAlert(*row) for row in connection.execute(_STORED_ALERTS, {"episode": episode.id})
+        }
+        # By id, written in one statement after the reconciliation. A reinstated or raised alert is among
+        # them through `changed` (its withdrawal or its priority).
+        changed_alerts: dict[int, _StoredAlert] = {}
         system: int | None = None
         for key, finding in findings.items():
             alert = stored.get(key)
             evidence = json.dumps(finding.evidence, sort_keys=True)
             if alert is None:
-                alert = Alert(
+                alert = _StoredAlert(
+                    id=0,
                     key=key,
                     episode_id=episode.id,
                     rule=finding.rule,
@@ -226,8 +274,8 @@ class AlertingMixin(ServiceBase):
                     withdrawn_at=None,
                     updated_at=now,
                 )
-                session.add(alert)
-                session.flush()
+                values = {name: getattr(alert, name) for name in _ALERT_FIELDS if name != "id"}
+                alert.id = connection.execute(_INSERT_ALERT, values).scalar_one()
                 system = self._system_user_id(session) if system is None else system
                 audit.append(
                     session,
@@ -239,7 +287,7 @@ class AlertingMixin(ServiceBase):
                     patient_id=episode.patient_id,
                     after={"key": key, "priority": finding.priority.label, "message": finding.message},
                 )
-                self._acknowledge_confirmed_warning(session, alert, finding, now)
+                self._acknowledge_confirmed_warning(session, alert.id, finding, now)
                 stored[key] = alert
                 continue
             changed = (
@@ -288,10 +336,12 @@ class AlertingMixin(ServiceBase):
                 alert.message, alert.evidence_json = finding.message, evidence
                 alert.resolved_at, alert.priority = finding.resolved_at, int(finding.priority)
                 alert.raised_at, alert.withdrawn_at, alert.updated_at = finding.raised_at, None, now
+                changed_alerts[alert.id] = alert
         for key, alert in stored.items():
             if key not in findings and alert.withdrawn_at is None:
                 alert.withdrawn_at = now
                 alert.updated_at = now
+                changed_alerts[alert.id] = alert
                 system = self._system_user_id(session) if system is None else system
                 audit.append(
                     session,
@@ -307,23 +357,35 @@ class AlertingMixin(ServiceBase):
                         else "the data no longer supports it (a record was amended or entered in error)"
                     ),
                 )
+        if changed_alerts:
+            connection.execute(
+                _UPDATE_ALERT,
+                [
+                    {"alert_id": a.id, **{name: getattr(a, name) for name in _CHANGEABLE}}
+                    for a in changed_alerts.values()
+                ],
+            )
+        # After the writes: the escalation check reads the alerts' stored state.
         self._record_escalations(session, episode, list(stored.values()), protocol, now)
-        return list(stored.values())
 
     def _record_escalations(
-        self, session: Session, episode: EpisodeFacts, alerts: list[Alert], protocol: Protocol, now: datetime
+        self,
+        session: Session,
+        episode: EpisodeFacts,
+        alerts: list[_StoredAlert],
+        protocol: Protocol,
+        now: datetime,
     ) -> None:
         """Write the escalation step (by the system account) the first time it is noticed.
 
-        Only a high alert shown at least escalate_after ago can escalate (as in _escalate_on_time): those
-        are told apart here, then from plain columns as there; the events are read for the rest alone,
-        which on most writes is none."""
+        Only a high alert shown at least escalate_after ago, and not resolved before then, can escalate
+        (as in _escalate_on_time): those are told apart here, then with their acknowledgements as there;
+        the events are read for the rest alone, which on most writes is none."""
         due = [
             a.id
             for a in alerts
-            if a.id is not None
-            and a.priority == int(Priority.HIGH)
-            and max(a.first_seen_at, a.raised_at) + protocol.escalate_after <= now
+            if a.priority == int(Priority.HIGH)
+            and _may_escalate_by(a.first_seen_at, a.raised_at, a.resolved_at, a.withdrawn_at, protocol, now)
         ]
         if due:
             candidates = self._escalation_candidates(session, protocol, now, _CANDIDATES_AMONG, {"ids": due})
@@ -366,21 +428,20 @@ class AlertingMixin(ServiceBase):
         read with its events and given the same status as everywhere (_status)."""
         candidates: dict[int, tuple[int, int]] = {}
         for row in plain_rows(session, statement, values):
+            if not _may_escalate_by(
+                row.first_seen_at, row.raised_at, row.resolved_at, row.withdrawn_at, protocol, now
+            ):
+                continue
             earliest = max(row.first_seen_at, row.raised_at) + protocol.escalate_after
-            if earliest > now:
-                continue  # not due yet
             if row.first_ack is not None and row.first_ack <= min(now, earliest):
                 continue  # acknowledged before it could escalate: it never will
-            ends = [t for t in (row.resolved_at, row.withdrawn_at) if t is not None]
-            if ends and min(ends) <= earliest:
-                continue  # resolved before it could escalate: it never will
             candidates[row.id] = (row.episode_id, row.patient_id)
         return candidates
 
     def _write_escalations(
         self,
         session: Session,
-        alerts: list[Alert],
+        alerts: Sequence[Alert | _StoredAlert],
         events: dict[int, list[AlertEvent]],
         patients: dict[int, int],
         protocol: Protocol,
@@ -415,7 +476,7 @@ class AlertingMixin(ServiceBase):
                 )
 
     def _acknowledge_confirmed_warning(
-        self, session: Session, alert: Alert, finding: Finding, now: datetime
+        self, session: Session, alert_id: int, finding: Finding, now: datetime
     ) -> None:
         """An alert that says what the nurse was warned about before saving the dose, and gave a reason
         for, is acknowledged by her with that reason (audited as hers), so the same decision is not
@@ -429,7 +490,7 @@ class AlertingMixin(ServiceBase):
             return
         user = session.get(User, dose.recorded_by_id)
         assert user is not None
-        view = self._alert_view(session, alert.id, now)
+        view = self._alert_view(session, alert_id, now)
         self._add_event(session, user, view, EventKind.ACKNOWLEDGE, now, dose.warning_reason, None)
 
     def refresh_alerts(self, *, full: bool = False) -> list[AlertView]:
@@ -698,8 +759,25 @@ def _events_by_alert(session: Session, alert_ids: Sequence[int]) -> dict[int, li
     return result
 
 
+def _may_escalate_by(
+    first_seen_at: datetime,
+    raised_at: datetime,
+    resolved_at: datetime | None,
+    withdrawn_at: datetime | None,
+    protocol: Protocol,
+    now: datetime,
+) -> bool:
+    """Whether a high alert, whatever was done about it, may have escalated by now: shown escalate_after
+    ago or more, and neither resolved nor withdrawn by then (it never will once it was)."""
+    earliest = max(first_seen_at, raised_at) + protocol.escalate_after
+    if earliest > now:
+        return False  # not due yet
+    ends = [t for t in (resolved_at, withdrawn_at) if t is not None]
+    return not (ends and min(ends) <= earliest)
+
+
 def _status(
-    alert: Alert, events: list[AlertEvent], protocol: Protocol, now: datetime
+    alert: Alert | _StoredAlert, events: list[AlertEvent], protocol: Protocol, now: datetime
 ) -> alert_state.AlertStatus:
     resolved = alert.resolved_at
     if alert.withdrawn_at is not None:
