@@ -7,8 +7,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication, QLabel, QWidget
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication, QDialog, QLabel, QLineEdit, QWidget
 from pytestqt.qtbot import QtBot
 
 from monitor.services.clinical import ClinicalService
@@ -95,11 +97,36 @@ def test_the_idle_timer_locks_and_hides_patient_data(
 def test_activity_keeps_the_workstation_unlocked(window: MainWindow, qtbot: QtBot) -> None:
     window.idle.set_interval_ms(400)
     window.idle.restart()
+    window.episode_view.table.setFocus()
+    handle = window.windowHandle()  # input arrives at the window first, as from the keyboard
     for _ in range(6):  # 6 x 150 ms of typing: longer than the idle time, never idle for it
         qtbot.wait(150)
-        qtbot.keyClick(window.episode_view.table, Qt.Key.Key_Down)
+        QTest.keyClick(handle, Qt.Key.Key_Down)
+    assert not window.is_locked()
+    for k in range(6):  # then the mouse alone
+        qtbot.wait(150)
+        QTest.mouseMove(handle, QPoint(40 + 30 * k, 60))
     assert not window.is_locked()
     qtbot.waitUntil(window.is_locked, timeout=3000)  # then nobody touches it
+
+
+def test_typing_in_a_dialog_keeps_the_workstation_unlocked(window: MainWindow, qtbot: QtBot) -> None:
+    """A dialog is a window of its own, opened after the timer started: typing there is activity too
+    (a nurse charting a COWS)."""
+    window.idle.set_interval_ms(400)
+    window.idle.restart()
+    dialog = QDialog(window)
+    field = QLineEdit(dialog)
+    dialog.show()
+    dialog.activateWindow()
+    qtbot.waitUntil(lambda: QGuiApplication.focusWindow() is dialog.windowHandle(), timeout=3000)
+    field.setFocus()
+    for _ in range(6):
+        qtbot.wait(150)
+        QTest.keyClick(dialog.windowHandle(), Qt.Key.Key_A)
+    assert field.text() == "aaaaaa"
+    assert not window.is_locked()
+    qtbot.waitUntil(window.is_locked, timeout=3000)
 
 
 def test_a_wrong_password_keeps_it_locked_and_the_right_one_opens_it(
