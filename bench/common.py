@@ -75,6 +75,30 @@ def median_between(
     return statistics.median(timed_samples(action, after, runs, warmup))
 
 
+def medians_interleaved(
+    action: Callable[[], object],
+    baseline: Callable[[], object],
+    after: Callable[[], object],
+    runs: int,
+    warmup: int = 3,
+) -> tuple[float, float]:
+    """Median times in ms of action() and of its bare baseline(), timed alternately (action, baseline,
+    action, ...) so that a change in the machine's speed during the measurement hits both alike;
+    after() runs after each, untimed."""
+    for _ in range(warmup):
+        for run in (action, baseline):
+            run()
+            after()
+    samples: tuple[list[float], list[float]] = ([], [])
+    for _ in range(runs):
+        for run, into in ((action, samples[0]), (baseline, samples[1])):
+            started = time.perf_counter()
+            run()
+            into.append((time.perf_counter() - started) * 1000)
+            after()
+    return statistics.median(samples[0]), statistics.median(samples[1])
+
+
 def timed_samples(
     action: Callable[[], object], after: Callable[[], object], runs: int, warmup: int = 3
 ) -> list[float]:

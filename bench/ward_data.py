@@ -203,7 +203,7 @@ def _ward_record(number: int, now: datetime, rng: random.Random) -> EpisodeRecor
         day += 1
     doses = [d for d in doses if d.given_at <= now]
 
-    vitals = []
+    vitals: list[VitalsRecordIn] = []
     moment = admitted + timedelta(minutes=30)
     while moment <= now:
         low_bp = number % 12 == 7 and moment - admitted < timedelta(days=2) and len(vitals) == 3
@@ -270,7 +270,7 @@ def _long_stay_record(now: datetime, rng: random.Random) -> EpisodeRecord:
     while moment <= now:
         doses.append(DoseRecordIn("clonidine", "oral", 0.1, moment, nurses[1]))
         moment += timedelta(hours=12)
-    vitals = []
+    vitals: list[VitalsRecordIn] = []
     moment = admitted + timedelta(minutes=20)
     while moment <= now:
         vitals.append(
