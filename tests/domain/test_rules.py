@@ -266,6 +266,20 @@ def test_timeline_sorts_and_as_of_drops_later_records() -> None:
     assert [a.id for a in tl.as_of(at(30)).assessments] == [1, 2]
 
 
+def test_clinical_times_after_now_are_the_records_a_later_cut_lets_in() -> None:
+    tl = timeline(
+        [cows(1, at(-10), 4), cows(2, at(5), 5), cows(3, at(5), 6)],
+        [naltrexone(1, at(0)), naltrexone(2, at(3))],
+        [VitalsRecord(1, at(-1)), VitalsRecord(2, at(8))],
+        [LastUse("heroin", at(days=-1)), LastUse("kratom", at(4)), LastUse("alcohol", None)],
+        discharged_at=at(9),
+    )
+    # Sorted, each moment once (two COWS at +5), none at or before now (the dose at 0).
+    assert tl.clinical_times_after(at(0)) == [at(3), at(4), at(5), at(8), at(9)]
+    assert tl.clinical_times_after(at(5)) == [at(8), at(9)]
+    assert tl.clinical_times_after(at(9)) == []
+
+
 def test_with_dose_inserts_in_order() -> None:
     tl = timeline(doses=[naltrexone(1, at(0)), naltrexone(3, at(60))]).with_dose(naloxone(0, at(30)))
     assert [d.id for d in tl.doses] == [1, 0, 3]

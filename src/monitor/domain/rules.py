@@ -766,18 +766,6 @@ def evaluate(timeline: Timeline, protocol: Protocol, now: datetime) -> list[Find
     return _ordered(_implied(timeline.as_of(now), protocol), now)
 
 
-def _record_times_after(timeline: Timeline, now: datetime) -> list[datetime]:
-    """The clinical times after now at which Timeline.as_of lets a record in (records may be timed a
-    few minutes ahead; a discharge too), sorted, without duplicates."""
-    moments = {a.taken_at for a in timeline.assessments}
-    moments.update(d.given_at for d in timeline.doses)
-    moments.update(v.taken_at for v in timeline.vitals)
-    moments.update(u.last_use_at for u in timeline.substances if u.last_use_at is not None)
-    if timeline.discharged_at is not None:
-        moments.add(timeline.discharged_at)
-    return sorted(m for m in moments if m > now)
-
-
 def evaluate_with_next_change(
     timeline: Timeline, protocol: Protocol, now: datetime
 ) -> tuple[list[Finding], datetime | None]:
@@ -790,7 +778,7 @@ def evaluate_with_next_change(
     # read no clock: _Context has none), and both change only at given moments, so evaluate is constant
     # from one of these moments to the next: a finding's raised_at (the filter lets it in) and a
     # record's clinical time (the cut lets it in). Walk them in order until the result differs.
-    records = _record_times_after(timeline, now)
+    records = timeline.clinical_times_after(now)
     at = now
     while True:
         pending = min((f.raised_at for f in implied if f.raised_at > at), default=None)

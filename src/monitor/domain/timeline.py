@@ -196,6 +196,19 @@ class Timeline:
             substances=substances,
         )
 
+    def clinical_times_after(self, now: datetime) -> list[datetime]:
+        """The clinical times after now at which as_of lets a record in (records may be timed a few
+        minutes ahead; a discharge too), sorted, without duplicates. Found by bisection: the records
+        are sorted, and those after now are the few at the end (a long stay has 20,000)."""
+        moments: set[datetime] = set()
+        for records in (self.assessments, self.doses, self.vitals):
+            start = bisect.bisect_right(records, now, key=_clinical_time)
+            moments.update(_clinical_time(r) for r in records[start:])
+        moments.update(u.last_use_at for u in self.substances if u.last_use_at is not None)
+        if self.discharged_at is not None:
+            moments.add(self.discharged_at)
+        return sorted(m for m in moments if m > now)
+
     def with_dose(self, dose: DoseRecord) -> Timeline:
         """This timeline with one more dose (e.g. one not yet saved, to preview its alerts)."""
         return dataclasses.replace(self, doses=(*self.doses, dose))
