@@ -40,8 +40,9 @@ class IdleWatcher(QObject):
     It watches the app's windows (their QWindow, where Qt delivers input first), not every event of
     every widget: an application-wide event filter ran Python for each of the thousands of events that
     a layout, a repaint or a model reset sends (about 2 µs each; a tenth of the main window's start).
-    A window is watched from when it first takes the focus (a dialog opening) and whenever the timer
-    restarts; one that never had the focus gets no key press either."""
+    A window is watched from when it first takes the focus (a dialog, a menu or a list opening) and
+    whenever the timer restarts. One shown since then that never took the focus is not: the app opens
+    none (a window manager gives a new window the focus)."""
 
     idle = Signal()
 
