@@ -250,7 +250,8 @@ class AlertingMixin(ServiceBase):
         if connection.execute(_UPDATE_SCHEDULE, schedule).rowcount == 0:
             connection.execute(_INSERT_SCHEDULE, schedule)
         stored = {
-            row.key: _StoredAlert(*row) for row in connection.execute(_STORED_ALERTS, {"episode": episode.id})
+            row.key: _StoredAlert(*row)
+            for row in plain_rows(session, _STORED_ALERTS, {"episode": episode.id})
         }
         # By id, written in one statement after the reconciliation. A reinstated or raised alert is among
         # them through `changed` (its withdrawal or its priority).
