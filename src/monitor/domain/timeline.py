@@ -10,7 +10,7 @@ from __future__ import annotations
 import bisect
 import dataclasses
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TypeVar
@@ -134,10 +134,14 @@ def _clinical_time(record: ScoredAssessment | DoseRecord | VitalsRecord) -> date
     return record.given_at if isinstance(record, DoseRecord) else record.taken_at
 
 
+def _first_after(records: Sequence[ScoredAssessment | DoseRecord | VitalsRecord], now: datetime) -> int:
+    """Where the records after now begin: they are sorted by clinical time (Timeline keeps them so)."""
+    return bisect.bisect_right(records, now, key=_clinical_time)
+
+
 def _until(records: tuple[_R, ...], now: datetime) -> tuple[_R, ...]:
-    """The records up to now: a prefix, as they are sorted by clinical time (Timeline keeps them so); the
-    same tuple when none is after now."""
-    end = bisect.bisect_right(records, now, key=_clinical_time)
+    """The records up to now: a prefix; the same tuple when none is after now."""
+    end = _first_after(records, now)
     return records if end == len(records) else records[:end]
 
 
@@ -202,8 +206,7 @@ class Timeline:
         are sorted, and those after now are the few at the end (a long stay has 20,000)."""
         moments: set[datetime] = set()
         for records in (self.assessments, self.doses, self.vitals):
-            start = bisect.bisect_right(records, now, key=_clinical_time)
-            moments.update(_clinical_time(r) for r in records[start:])
+            moments.update(_clinical_time(r) for r in records[_first_after(records, now) :])
         moments.update(u.last_use_at for u in self.substances if u.last_use_at is not None)
         if self.discharged_at is not None:
             moments.add(self.discharged_at)
