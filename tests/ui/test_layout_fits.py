@@ -49,7 +49,6 @@ def _dialogs(service: ClinicalService, episodes: list[int]) -> dict[str, Callabl
     episode = service.episode(episodes[0])
     assessment = service.assessments(episodes[0])[-1]
     alert = next(a for a in service.alerts() if a.needs_action)
-    now = service.clock.now()
     return {
         "welcome": lambda: WelcomeDialog("/home/nurse/.local/share/withdrawal-monitor/monitor.sqlite"),
         "first administrator": lambda: FirstAdministratorDialog(service),
@@ -63,7 +62,7 @@ def _dialogs(service: ClinicalService, episodes: list[int]) -> dict[str, Callabl
         "report substance use": lambda: SubstanceReportDialog(service, NURSE, episode.id),
         "assessment history": lambda: HistoryDialog(service.assessment_history(assessment.id)),
         "reason": lambda: ReasonDialog("Entered in error", "Why is this assessment in error?"),
-        "discharge": lambda: DischargeDialog(episode.name, now),
+        "discharge": lambda: DischargeDialog(service, NURSE, episode.id, episode.name),
         "acknowledge alert": lambda: AcknowledgeDialog(service, NURSE, alert),
         "snooze alert": lambda: SnoozeDialog(service, NURSE, alert),
         "sign off": lambda: SignOffDialog(service, PHYSICIAN, episode.id),

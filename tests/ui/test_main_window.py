@@ -24,7 +24,7 @@ from monitor.services.errors import DatabaseProblem, ProblemKind
 from monitor.services.views import SubstanceInput
 from monitor.ui import errors as ui_errors
 from monitor.ui.admit_dialog import AdmitDialog
-from monitor.ui.dialogs import ReasonDialog
+from monitor.ui.dialogs import DischargeDialog, ReasonDialog
 from monitor.ui.main_window import ID_ROLE, MainWindow
 from monitor.ui.timefmt import to_qdatetime
 from monitor.ui.trend import TrendView
@@ -181,12 +181,36 @@ def test_discharge_removes_the_episode_from_the_open_list(
     monkeypatch.setattr("monitor.ui.main_window.QMessageBox.information", lambda *a: None)
 
     def confirm(dialog: QWidget) -> None:
-        dialog.accept()  # type: ignore[attr-defined]
+        assert isinstance(dialog, DischargeDialog)
+        qtbot.keyClick(dialog.note, Qt.Key.Key_Return)
 
     when_dialog_opens(confirm)
     window.episode_view.discharge_button.click()
     assert [r[1] for r in table_text(window.episodes.table)] == ["Alex Example"]
     assert service.episode(ward["jordan"]).discharged_at is not None
+
+
+def test_a_refused_discharge_keeps_the_dialog_open_with_what_was_typed(
+    qtbot: QtBot, service: ClinicalService, nurse: str, ward: dict[str, int]
+) -> None:
+    episode = service.episode(ward["jordan"])
+    dialog = DischargeDialog(service, nurse, episode.id, episode.name)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.when.setDateTime(to_qdatetime(episode.admitted_at - timedelta(days=2)))
+    qtbot.keyClicks(dialog.note, "Transferred to the medical ward")
+    qtbot.keyClick(dialog.note, Qt.Key.Key_Return)  # Enter, as a nurse in a hurry
+    assert dialog.isVisible()
+    assert dialog.message.text() == "The discharge time is before the admission."
+    assert dialog.note.text() == "Transferred to the medical ward"
+    assert dialog.when.hasFocus() or not dialog.isActiveWindow()  # offscreen: no window manager
+    assert service.episode(episode.id).discharged_at is None
+    dialog.when.setDateTime(to_qdatetime(service.clock.now()))
+    qtbot.keyClick(dialog.note, Qt.Key.Key_Return)
+    assert not dialog.isVisible() and dialog.result() == DischargeDialog.DialogCode.Accepted
+    discharged = service.episode(episode.id)
+    assert discharged.discharged_at is not None
+    assert discharged.discharge_note == "Transferred to the medical ward"
 
 
 def test_a_busy_database_is_explained_not_thrown(

@@ -1,4 +1,5 @@
-"""Small dialogs: a reason prompt, discharge, and the version history of an assessment."""
+"""Small dialogs: a reason prompt, discharge, a substance use report, and the version history of an
+assessment."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from PySide6.QtWidgets import (
 from monitor.domain.scales import COWS
 from monitor.domain.substances import ROUTES, SUBSTANCES
 from monitor.services.clinical import ClinicalService
+from monitor.services.errors import ValidationError
 from monitor.services.views import AssessmentView, SubstanceInput
 from monitor.ui.errors import describe
 from monitor.ui.timefmt import from_qdatetime, local, to_qdatetime
@@ -67,12 +69,25 @@ class ReasonDialog(QDialog):
 
 
 class DischargeDialog(QDialog):
-    def __init__(self, patient: str, now: datetime, parent: QWidget | None = None) -> None:
+    """Discharges the episode itself: a refusal (a time before the admission, in the future) is shown
+    in the dialog, which stays open with what was typed."""
+
+    def __init__(
+        self,
+        service: ClinicalService,
+        actor: str,
+        episode_id: int,
+        patient: str,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
+        self.service = service
+        self.actor = actor
+        self.episode_id = episode_id
         self.setWindowTitle(self.tr("Discharge {0}").format(patient))
         layout = QVBoxLayout(self)
         form = QFormLayout()
-        self.when = QDateTimeEdit(to_qdatetime(now))
+        self.when = QDateTimeEdit(to_qdatetime(service.clock.now()))
         self.when.setDisplayFormat("yyyy-MM-dd HH:mm")
         self.when.setCalendarPopup(True)
         _named(self.when, "Discharged at")
@@ -83,18 +98,32 @@ class DischargeDialog(QDialog):
             caption.setBuddy(widget)
             form.addRow(caption, widget)
         layout.addLayout(form)
+        self.message = QLabel("")
+        self.message.setWordWrap(True)
+        _named(self.message, "Message")
+        layout.addWidget(self.message)
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )
         buttons.button(QDialogButtonBox.StandardButton.Ok).setText(self.tr("Discharge"))
         _named(buttons.button(QDialogButtonBox.StandardButton.Ok), "Discharge")
         _named(buttons.button(QDialogButtonBox.StandardButton.Cancel), "Cancel")
-        buttons.accepted.connect(self.accept)
+        buttons.accepted.connect(self._discharge)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
 
     def discharged_at(self) -> datetime:
         return from_qdatetime(self.when.dateTime())
+
+    def _discharge(self) -> None:
+        try:
+            self.service.discharge(self.actor, self.episode_id, self.discharged_at(), self.note.text())
+        except Exception as exc:  # shown in words; the dialog keeps what was typed
+            self.message.setText(describe(exc))
+            if isinstance(exc, ValidationError) and exc.field == "Discharged at":
+                self.when.setFocus()
+            return
+        self.accept()
 
 
 class HistoryDialog(QDialog):

@@ -1413,13 +1413,7 @@ class MainWindow(QMainWindow):
         episode = self.current_episode()
         if episode is None or not episode.is_open:
             return
-        dialog = DischargeDialog(episode.name, self.service.clock.now(), self)
-        if not dialog.exec():
-            return
-        try:
-            self.service.discharge(self.actor, episode.id, dialog.discharged_at(), dialog.note.text())
-        except Exception as exc:
-            show_error(self, self.tr("Not discharged"), exc)
+        if not DischargeDialog(self.service, self.actor, episode.id, episode.name, self).exec():
             return
         QMessageBox.information(
             self, self.tr("Discharged"), self.tr("{0} is discharged.").format(episode.name)
