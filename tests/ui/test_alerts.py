@@ -295,6 +295,31 @@ def test_the_protocol_cap_is_what_the_snooze_dialog_allows(
     assert snooze.minutes.maximum() == 10
 
 
+def test_typed_values_beyond_the_allowed_range_are_said_in_the_dialogs(
+    precipitated: MainWindow, qtbot: QtBot, service: ClinicalService, nurse: str, physician: str
+) -> None:
+    """99999 in a setting of 1-60 kept its first digit, and 60 min in a 15-min snooze became 6, without
+    a word (QA found both): the dialogs now say it where the nurse or physician is looking."""
+    dialog = ProtocolDialog(service, physician)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.select("high_snooze_cap_minutes")
+    dialog.value_spin.setFocus()
+    qtbot.keyClick(dialog.value_spin, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClicks(dialog.value_spin, "99999")
+    assert dialog.value_spin.value() == 9
+    assert dialog.message.text() == '"9" was not taken: the value is from 1 to 60 minutes.'
+
+    snooze = SnoozeDialog(service, nurse, _high(precipitated))
+    qtbot.addWidget(snooze)
+    snooze.show()
+    snooze.minutes.setFocus()
+    qtbot.keyClick(snooze.minutes, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClicks(snooze.minutes, "60")
+    assert snooze.minutes.value() == 6
+    assert snooze.message.text() == '"0" was not taken: the value is from 1 to 15 min.'
+
+
 def test_double_clicking_an_alert_opens_that_patients_episode(
     window: MainWindow, qtbot: QtBot, service: ClinicalService, nurse: str, clock: FakeClock, alex: int
 ) -> None:

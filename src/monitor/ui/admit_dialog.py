@@ -7,7 +7,6 @@ from datetime import date, datetime, timedelta
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QComboBox,
-    QDateTimeEdit,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
@@ -28,6 +27,7 @@ from monitor.services.views import AdmissionRequest, SubstanceInput
 from monitor.ui.errors import describe
 from monitor.ui.theme import set_tone
 from monitor.ui.timefmt import from_qdatetime, to_qdatetime
+from monitor.ui.typed_fields import TimeEdit
 
 SUBSTANCE_COLUMNS = ["Substance", "Last use", "Amount", "Route"]
 
@@ -52,9 +52,8 @@ class AdmitDialog(QDialog):
         for sex in SEXES:
             self.sex.addItem(self.tr(sex), sex)
         self.bed = QLineEdit()
-        self.admitted_at = QDateTimeEdit(to_qdatetime(now))
-        self.admitted_at.setDisplayFormat("yyyy-MM-dd HH:mm")
-        self.admitted_at.setCalendarPopup(True)
+        self.admitted_at = TimeEdit()
+        self.admitted_at.setDateTime(to_qdatetime(now))
         for label, widget in (
             ("MRN", self.mrn),
             ("Name", self.name),
@@ -122,8 +121,8 @@ class AdmitDialog(QDialog):
             suffix = " (opioid)" if substance.is_opioid else ""
             combo.addItem(substance.label + suffix, substance.key)
         combo.setCurrentIndex(max(0, combo.findData(key)))
-        when = QDateTimeEdit(to_qdatetime(last_use or self.service.clock.now() - timedelta(days=1)))
-        when.setDisplayFormat("yyyy-MM-dd HH:mm")
+        when = TimeEdit()
+        when.setDateTime(to_qdatetime(last_use or self.service.clock.now() - timedelta(days=1)))
         when.setAccessibleName(f"Last use {row + 1}")
         amount_edit = QLineEdit(amount)
         amount_edit.setPlaceholderText("e.g. 35 g/day")
@@ -163,7 +162,7 @@ class AdmitDialog(QDialog):
             when = self.substances.cellWidget(row, 1)
             amount = self.substances.cellWidget(row, 2)
             route = self.substances.cellWidget(row, 3)
-            assert isinstance(combo, QComboBox) and isinstance(when, QDateTimeEdit)
+            assert isinstance(combo, QComboBox) and isinstance(when, TimeEdit)
             assert isinstance(amount, QLineEdit) and isinstance(route, QComboBox)
             uses.append(
                 SubstanceInput(

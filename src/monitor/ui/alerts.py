@@ -32,7 +32,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QSizePolicy,
-    QSpinBox,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -43,6 +42,7 @@ from monitor.services.errors import ValidationError
 from monitor.services.views import AlertView
 from monitor.ui.errors import describe, show_error
 from monitor.ui.timefmt import local
+from monitor.ui.typed_fields import SpinBox
 
 __all__ = [
     "PRIORITY_SHAPES",
@@ -267,7 +267,7 @@ class SnoozeDialog(_AlertDialog):
         self.actor = actor
         self.cap = snooze_cap_minutes(service, alert.priority)
         label = QLabel(self.tr("&Snooze (minutes)"), self)
-        self.minutes = QSpinBox(self)
+        self.minutes = SpinBox(self)
         self.minutes.setRange(1, self.cap)
         self.minutes.setValue(min(self.cap, 15 if alert.priority != "high" else 5))
         self.minutes.setSuffix(self.tr(" min"))
@@ -284,6 +284,7 @@ class SnoozeDialog(_AlertDialog):
         self.form.addRow(self.limit)
         self._set_ok_text(self.tr("Snooze"))
         self.minutes.valueChanged.connect(lambda _v: self.message.clear())
+        self.minutes.refused.connect(self.message.setText)
         self.minutes.setFocus()
 
     def _try_accept(self) -> None:

@@ -33,7 +33,6 @@ from PySide6.QtWidgets import (
     QAbstractButton,
     QApplication,
     QButtonGroup,
-    QDateTimeEdit,
     QDialog,
     QFormLayout,
     QFrame,
@@ -59,6 +58,7 @@ from monitor.services.errors import ValidationError
 from monitor.services.views import AssessmentInput, AssessmentView, EpisodeDetail
 from monitor.ui import timefmt
 from monitor.ui.errors import describe
+from monitor.ui.typed_fields import TimeEdit
 
 __all__ = ["CowsForm", "CowsItemBox", "OptionRadio"]
 
@@ -589,9 +589,7 @@ class CowsForm(QDialog):
         self._form = form
 
         time_label = QLabel(self.tr("&Time taken"), box)
-        self.time_edit = QDateTimeEdit(box)
-        self.time_edit.setDisplayFormat("yyyy-MM-dd HH:mm")
-        self.time_edit.setCalendarPopup(True)
+        self.time_edit = TimeEdit(box)
         self.time_edit.setAccessibleName(_plain(time_label.text()))
         time_label.setBuddy(self.time_edit)
         form.addRow(time_label, self.time_edit)

@@ -8,7 +8,6 @@ from itertools import pairwise
 
 from PySide6.QtWidgets import (
     QComboBox,
-    QDateTimeEdit,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
@@ -28,6 +27,7 @@ from monitor.services.errors import ValidationError
 from monitor.services.views import AssessmentView, SubstanceInput
 from monitor.ui.errors import describe
 from monitor.ui.timefmt import from_qdatetime, local, to_qdatetime
+from monitor.ui.typed_fields import TimeEdit
 
 
 def _named(widget: QWidget, name: str) -> QWidget:
@@ -87,9 +87,8 @@ class DischargeDialog(QDialog):
         self.setWindowTitle(self.tr("Discharge {0}").format(patient))
         layout = QVBoxLayout(self)
         form = QFormLayout()
-        self.when = QDateTimeEdit(to_qdatetime(service.clock.now()))
-        self.when.setDisplayFormat("yyyy-MM-dd HH:mm")
-        self.when.setCalendarPopup(True)
+        self.when = TimeEdit()
+        self.when.setDateTime(to_qdatetime(service.clock.now()))
         _named(self.when, "Discharged at")
         self.note = QLineEdit()
         _named(self.note, "Discharge note")
@@ -211,9 +210,8 @@ class SubstanceReportDialog(QDialog):
         self.substance = QComboBox()
         for known in SUBSTANCES:
             self.substance.addItem(known.label + (" (opioid)" if known.is_opioid else ""), known.key)
-        self.last_use = QDateTimeEdit(to_qdatetime(service.clock.now()))
-        self.last_use.setDisplayFormat("yyyy-MM-dd HH:mm")
-        self.last_use.setCalendarPopup(True)
+        self.last_use = TimeEdit()
+        self.last_use.setDateTime(to_qdatetime(service.clock.now()))
         self.amount = QLineEdit()
         self.amount.setPlaceholderText(self.tr("e.g. 20 g"))
         self.route = QComboBox()

@@ -13,7 +13,6 @@ from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QFont, QKeyEvent
 from PySide6.QtWidgets import (
     QAbstractButton,
-    QDateTimeEdit,
     QDialog,
     QFormLayout,
     QHBoxLayout,
@@ -26,6 +25,7 @@ from PySide6.QtWidgets import (
 from monitor.domain import charting
 from monitor.services.views import EpisodeDetail
 from monitor.ui import timefmt
+from monitor.ui.typed_fields import TimeEdit
 
 MAX_REASON = 2000
 # The service's ValidationError.field for the reason a record is charted late.
@@ -86,11 +86,9 @@ def late_reason_shown(verdict: charting.TimeVerdict, service_errors: dict[str, s
     return verdict is charting.TimeVerdict.LATE or F_LATE in service_errors
 
 
-def clinical_time_edit(dialog: QDialog, now: datetime) -> QDateTimeEdit:
+def clinical_time_edit(dialog: QDialog, now: datetime) -> TimeEdit:
     """A date and time field set to now (to the minute)."""
-    edit = QDateTimeEdit(dialog)
-    edit.setDisplayFormat("yyyy-MM-dd HH:mm")
-    edit.setCalendarPopup(True)
+    edit = TimeEdit(dialog)
     edit.setDateTime(timefmt.to_qdatetime(now.astimezone(UTC).replace(second=0, microsecond=0)))
     return edit
 

@@ -13,7 +13,6 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
     QDialogButtonBox,
-    QDoubleSpinBox,
     QFormLayout,
     QGroupBox,
     QHeaderView,
@@ -30,6 +29,7 @@ from monitor.services.errors import ValidationError
 from monitor.services.views import SettingView
 from monitor.ui.errors import describe
 from monitor.ui.timefmt import local
+from monitor.ui.typed_fields import DoubleSpinBox
 
 __all__ = ["SETTING_COLUMNS", "ProtocolDialog"]
 
@@ -99,7 +99,7 @@ class ProtocolDialog(QDialog):
         self.selected_label.setWordWrap(True)
         form.addRow(self.tr("Setting"), self.selected_label)
         value_label = QLabel(self.tr("New &value"), box)
-        self.value_spin = QDoubleSpinBox(box)
+        self.value_spin = DoubleSpinBox(box)
         self.value_spin.setAccessibleName("New value")
         value_label.setBuddy(self.value_spin)
         form.addRow(value_label, self.value_spin)
@@ -134,6 +134,7 @@ class ProtocolDialog(QDialog):
 
         self.table.selectionModel().currentRowChanged.connect(lambda *_: self._selection_changed())
         self.value_spin.valueChanged.connect(lambda _v: self._update())
+        self.value_spin.refused.connect(self.message.setText)
         self.reason_edit.textChanged.connect(lambda _t: self._update())
         self.reason_edit.returnPressed.connect(self.apply_change)
         self.apply_button.clicked.connect(self.apply_change)

@@ -21,7 +21,6 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QPushButton,
-    QSpinBox,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -46,6 +45,7 @@ from monitor.ui.sign_in import (
     message_label,
     policy_label,
 )
+from monitor.ui.typed_fields import SpinBox
 
 __all__ = [
     "ROLE_CHOICES",
@@ -150,7 +150,7 @@ class UsersDialog(QDialog):
 
         box = QGroupBox(self.tr("Every workstation: idle lock and automatic backups"), self)
         form = QFormLayout(box)
-        self.idle_spin = QSpinBox(box)
+        self.idle_spin = SpinBox(box)
         self.idle_spin.setRange(accounts.IDLE_LOCK_MIN_MINUTES, accounts.IDLE_LOCK_MAX_MINUTES)
         self.apply_button = _button(box, self.tr("Apply"), "Apply idle lock")
         spin_row = QHBoxLayout()
@@ -167,7 +167,7 @@ class UsersDialog(QDialog):
         explain.setWordWrap(True)
         form.addRow(explain)
         # Automatic backups (SQLite): how many hours apart; each made by whichever workstation is running.
-        self.backup_spin = QSpinBox(box)
+        self.backup_spin = SpinBox(box)
         self.backup_spin.setRange(int(BACKUP_INTERVAL_MIN_HOURS), int(BACKUP_INTERVAL_MAX_HOURS))
         self.backup_apply = _button(box, self.tr("Apply"), "Apply backup interval")
         backup_row = QHBoxLayout()
