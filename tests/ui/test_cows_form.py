@@ -30,6 +30,7 @@ from monitor.services.errors import DatabaseProblem, ProblemKind
 from monitor.services.views import AssessmentInput, AssessmentView, EpisodeDetail
 from monitor.ui import timefmt
 from monitor.ui.cows_form import CowsForm
+from monitor.ui.dialogs import HistoryDialog
 from tests.conftest import FakeClock
 from tests.helpers import admission, all_items
 
@@ -458,6 +459,35 @@ def test_amend_is_prefilled_and_saves_a_second_version(
     assert current[0].pulse_bpm == 108
     history = service.assessment_history(current[0].id)
     assert [(v.version, v.total) for v in history] == [(1, 13), (2, 11)]
+
+
+def test_amend_keeps_the_original_time_to_the_microsecond_when_the_time_is_left(
+    open_form: Callable[..., CowsForm],
+    qtbot: QtBot,
+    service: ClinicalService,
+    nurse: str,
+    episode: EpisodeDetail,
+    clock: FakeClock,
+) -> None:
+    """The time field holds whole seconds: saving what it held moved the time by the fraction of a
+    second, and the history then said "time taken 00:29 -> 00:29", a change nobody made."""
+    taken = clock.now() - timedelta(minutes=20, microseconds=164_769)
+    first = service.record_assessment(
+        nurse, episode.id, AssessmentInput(taken_at=taken, items=all_items(0, yawning=1))
+    )
+    assert first.taken_at.microsecond == 835_231
+    form = open_form(first)
+    form.item_widget("yawning").setFocus()
+    qtbot.waitUntil(form.item_widget("yawning").hasFocus)
+    type_digit(qtbot, 2)
+    assert form.amend_reason_edit is not None
+    qtbot.keyClicks(form.amend_reason_edit, "yawning was more often")
+    press(qtbot, Qt.Key.Key_Return)
+    assert form.saved is not None
+    assert form.saved.taken_at == first.taken_at
+    history = HistoryDialog(service.assessment_history(form.saved.id))
+    qtbot.addWidget(history)
+    assert "time taken" not in history.detail.toPlainText().lower()
 
 
 def test_amend_moving_the_time_late_needs_a_late_reason(

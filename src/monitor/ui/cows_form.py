@@ -695,9 +695,17 @@ class CowsForm(QDialog):
 
     # -- time: stored as aware UTC, shown in the workstation's local time
 
-    def taken_at(self) -> datetime:
-        """The clinical time as chosen, as an aware UTC datetime."""
+    def _field_time(self) -> datetime:
         return timefmt.from_qdatetime(self.time_edit.dateTime())
+
+    def taken_at(self) -> datetime:
+        """The clinical time as chosen, as an aware UTC datetime. An amendment whose time field was left
+        as it was keeps the original time exactly (the field holds whole seconds): the history then
+        shows no change of time that nobody made."""
+        chosen = self._field_time()
+        if self.amend is not None and chosen == self._original_taken_at:
+            return self.amend.taken_at
+        return chosen
 
     # -- prefill and state
 
@@ -707,7 +715,7 @@ class CowsForm(QDialog):
             self.time_edit.setDateTime(timefmt.to_qdatetime(now))
             return
         self.time_edit.setDateTime(timefmt.to_qdatetime(self.amend.taken_at))
-        self._original_taken_at = self.taken_at()
+        self._original_taken_at = self._field_time()
         for key, box in self._items.items():
             box.select_value(self.amend.items.get(key))
         if self.amend.pulse_bpm is not None:
@@ -857,7 +865,7 @@ class CowsForm(QDialog):
             return True
         # Amending keeps the original clinical time: the amendment reason explains the correction.
         # Only moving the time to another late time needs a late-charting reason of its own.
-        return self.taken_at() != self._original_taken_at
+        return self._field_time() != self._original_taken_at
 
     def _blockers(self) -> list[tuple[QWidget, str]]:
         """What stops saving, in form order, each with the widget to fix it in."""
