@@ -400,6 +400,44 @@ def test_the_time_check_follows_the_clock(form: CowsForm, clock: FakeClock) -> N
     assert "late charting" in form.status_text()
 
 
+def test_a_pulse_typed_as_scores_is_caught_by_the_digits_not_taken(
+    form: CowsForm, qtbot: QtBot, service: ClinicalService, episode: EpisodeDetail
+) -> None:
+    """QA: "100" typed for the pulse where the form opens (item 1) scores items 1-3, and every later
+    score lands one item late; those that no longer fit are refused (3 at item 5, 1 at item 11). The
+    first Enter says them all instead of saving."""
+    for digit in "100" + "2321221213":  # the pulse, then items 2-11 as the nurse meant them
+        type_digit(qtbot, int(digit))
+    press(qtbot, Qt.Key.Key_Return)
+    assert form.saved is None and form.isVisible()
+    assert form.status_text() == (
+        'Not saved yet. Not taken: "3" at item 5, "1" at item 11. Were the scores typed one item late '
+        "(a pulse typed as scores)? Check the items; a pulse goes in Pulse (Alt+P). Enter saves the "
+        "scores as shown."
+    )
+    assert service.assessments(episode.id) == []
+    press(qtbot, Qt.Key.Key_Return)  # seen, and the scores are what she wants: saved as shown
+    assert form.saved is not None
+    assert [form.saved.items[key] for key in COWS.keys] == [1, 0, 0, 2, 2, 1, 2, 2, 1, 2, 3]
+
+
+def test_a_digit_typed_after_the_last_item_is_said_at_once(form: CowsForm, qtbot: QtBot) -> None:
+    for digit in "00000000000" + "7":  # eleven scores, then a 7 on Save, where nothing takes it
+        type_digit(qtbot, int(digit))
+    assert form.status_text().startswith('Not taken: "7" after the last item.')
+    press(qtbot, Qt.Key.Key_Return)
+    assert form.saved is None
+    press(qtbot, Qt.Key.Key_Return)
+    assert form.saved is not None and form.saved.total == 0
+
+
+def test_eleven_scores_typed_without_a_slip_save_with_one_enter(form: CowsForm, qtbot: QtBot) -> None:
+    for digit in "21322124123":
+        type_digit(qtbot, int(digit))
+    press(qtbot, Qt.Key.Key_Return)
+    assert form.saved is not None and form.saved.total == 23
+
+
 # --- amending ---------------------------------------------------------------------------------------
 
 

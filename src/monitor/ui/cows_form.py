@@ -218,6 +218,7 @@ class CowsItemBox(QGroupBox):
     changed = Signal(str)  # the item key; emitted on every change of the selection
     digit_picked = Signal(str)  # the item key; a digit chose a value, move on
     hint = Signal(str)  # a short message for the status line
+    digit_refused = Signal(str, int)  # the item key and a digit it does not allow
 
     def __init__(self, item: Item, parent: QWidget | None = None) -> None:
         title = f"{item.number}. {self._translate_scale(item.label)}"
@@ -352,6 +353,7 @@ class CowsItemBox(QGroupBox):
                         label=self._translate_scale(self.item.label), values=self.allowed_text()
                     )
                 )
+                self.digit_refused.emit(self.item.key, digit)
             event.accept()
             return
         if key in _PREV_KEYS:
@@ -451,6 +453,8 @@ class CowsForm(QDialog):
         self.amend = amend
         self.saved: AssessmentView | None = None
         self._service_errors: dict[str, str] = {}
+        # Digits typed and not taken (refused by an item, or after the last item): see _digit_not_taken.
+        self._untaken: list[str] = []
         self._original_taken_at: datetime | None = None
         self._closing_programmatically = False
 
@@ -481,6 +485,7 @@ class CowsForm(QDialog):
                 box.changed.connect(self._item_changed)
                 box.digit_picked.connect(self._advance_after)
                 box.hint.connect(self._show_hint)
+                box.digit_refused.connect(self._digit_not_taken)
                 self._items[item.key] = box
                 column.addWidget(box)
             column_layouts.append(column)
@@ -836,6 +841,27 @@ class CowsForm(QDialog):
         self.status_label.clear()
         self._refresh()
 
+    def _digit_not_taken(self, key: str | None, digit: int) -> None:
+        """A digit an item refused, or one typed after the last item (on Save), where nothing takes it.
+
+        A pulse typed as scores ("100" for a pulse of 100, where the form opens on item 1) puts every
+        later score one item late: the scores that no longer fit are refused, and the last land after
+        item 11. Each is remembered, and the first Enter says them all instead of saving."""
+        where = (
+            self.tr("after the last item")
+            if key is None
+            else self.tr("at item {number}").format(number=COWS.item(key).number)
+        )
+        self._untaken.append(f'"{digit}" {where}')
+        if key is None:
+            self.status_label.setText(self._untaken_message())
+
+    def _untaken_message(self) -> str:
+        return self.tr(
+            "Not taken: {digits}. Were the scores typed one item late (a pulse typed as scores)? Check "
+            "the items; a pulse goes in Pulse (Alt+P). Enter saves the scores as shown."
+        ).format(digits=", ".join(self._untaken))
+
     def _show_hint(self, text: str) -> None:
         self.status_label.setText(text)
 
@@ -997,6 +1023,10 @@ class CowsForm(QDialog):
             )
             self._focus(blockers[0][0])
             return
+        if self._untaken:
+            self.status_label.setText(self.tr("Not saved yet. {what}").format(what=self._untaken_message()))
+            self._untaken.clear()  # seen: the next Enter saves
+            return
         entry = self._input()
         self.save_button.setEnabled(False)
         try:
@@ -1034,6 +1064,10 @@ class CowsForm(QDialog):
     # -- keys and closing
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
+        if _key(event) in _DIGIT_KEYS and not _has_command_modifier(event):
+            self._digit_not_taken(None, _DIGIT_KEYS[_key(event)])  # fields and items took theirs
+            event.accept()
+            return
         if _key(event) in _ENTER_KEYS and not _has_command_modifier(event):
             focus = QApplication.focusWidget()
             if isinstance(focus, QAbstractButton) and focus is not self.save_button:
