@@ -170,6 +170,40 @@ def test_admit_dialog_shows_what_is_wrong_and_keeps_the_input(
     assert service.open_episodes() == []
 
 
+def test_the_keyboard_starts_in_the_open_episodes_and_the_first_down_is_the_first_bed(
+    window: MainWindow, qtbot: QtBot, ward: dict[str, int]
+) -> None:
+    """QA: the start left the keyboard on the alert bar's Acknowledge button, and in the list the first
+    row was current but not highlighted, so the first Down opened the second patient."""
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)
+    table = window.episodes.table
+    qtbot.waitUntil(table.hasFocus)
+    assert window.episode_view.episode is None  # nothing opened by taking the focus
+    assert not table.selectionModel().hasSelection()
+    qtbot.keyClick(table, Qt.Key.Key_Down)
+    assert table_text(table)[0][1] == "Jordan Sample"  # bed 3A sorts first
+    assert window.episodes.selected_id() == ward["jordan"]
+    assert window.current_episode().id == ward["jordan"]  # type: ignore[union-attr]
+    qtbot.keyClick(table, Qt.Key.Key_Down)
+    assert window.current_episode().id == ward["alex"]  # type: ignore[union-attr]
+    qtbot.keyClick(table, Qt.Key.Key_Tab)
+    assert not table.hasFocus()  # Tab leaves the list, not from cell to cell
+
+
+def test_ctrl_and_a_number_puts_the_keyboard_in_that_views_list(window: MainWindow, qtbot: QtBot) -> None:
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)
+    for shortcut, table in (
+        (Qt.Key.Key_2, window.ward_board.table),
+        (Qt.Key.Key_3, window.review_panel.table),
+    ):
+        qtbot.keyClick(window, shortcut, Qt.KeyboardModifier.ControlModifier)
+        qtbot.waitUntil(table.hasFocus)
+    qtbot.keyClick(window, Qt.Key.Key_1, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(window.episodes.table.hasFocus)
+
+
 def test_discharge_removes_the_episode_from_the_open_list(
     window: MainWindow,
     qtbot: QtBot,

@@ -97,6 +97,15 @@ def test_review_queue_and_sign_off_by_keyboard(
     panel.refresh()
     texts = [panel.model.item(r, 0).text() for r in range(panel.model.rowCount())]
     assert texts == ["▲ ESCALATED alert"]
+    panel.show()
+    panel.activateWindow()
+    panel.table.setFocus()
+    qtbot.waitUntil(panel.table.hasFocus)
+    qtbot.keyClick(panel.table, Qt.Key.Key_Down)  # the first row, not the second
+    with qtbot.waitSignal(panel.opened) as opened:
+        qtbot.keyClick(panel.table, Qt.Key.Key_Return)  # Enter opens it, as a double-click does
+    assert opened.args == [ward["alex"]]
+    assert panel.sign_button.text() == "Sign o&ff…"  # Alt+F
     dialog = SignOffDialog(service, physician, ward["alex"])
     qtbot.addWidget(dialog)
     assert not dialog.ok.isEnabled()

@@ -32,7 +32,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QSizePolicy,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -41,6 +40,7 @@ from monitor.services.clinical import ClinicalService
 from monitor.services.errors import ValidationError
 from monitor.services.views import AlertView
 from monitor.ui.errors import describe, show_error
+from monitor.ui.lists import ListTable
 from monitor.ui.timefmt import local
 from monitor.ui.typed_fields import SpinBox
 
@@ -546,8 +546,9 @@ class AlertPanel(QWidget):
 
         self.model = QStandardItemModel(0, len(ALERT_COLUMNS), self)
         self.model.setHorizontalHeaderLabels([self.tr(c) for c in ALERT_COLUMNS])
-        self.table = QTableView(self)
+        self.table = ListTable(self)
         self.table.setAccessibleName(self.tr("Alerts"))
+        self.table.setTabKeyNavigation(False)  # Tab goes on to the buttons, not from cell to cell
         self.table.setModel(self.model)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)

@@ -68,6 +68,7 @@ from monitor.ui import theme
 from monitor.ui.alerts import AlertBar, AlertPanel
 from monitor.ui.background import BackgroundTask
 from monitor.ui.errors import describe, show_error
+from monitor.ui.lists import ListTable
 from monitor.ui.lock import IdleWatcher, LockScreen
 from monitor.ui.readiness import ReadinessPanel
 from monitor.ui.review_panel import ReviewPanel
@@ -121,8 +122,9 @@ _SIZED_ROWS = 40  # rows whose contents size the columns of the long tables (abo
 
 
 def _readonly_table(name: str) -> QTableView:
-    table = QTableView()
+    table = ListTable()
     table.setAccessibleName(name)
+    table.setTabKeyNavigation(False)  # Tab goes on to the next control, not from cell to cell
     table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
     table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
     table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -742,6 +744,9 @@ class MainWindow(QMainWindow):
         self.backup_timer.setInterval(self.backup_check_ms)
         self.backup_timer.timeout.connect(self.backup_task.start)
         self.show_backup_state()
+        # The keyboard starts in the list of open episodes (a nurse's first Down is the first bed), not
+        # on the alert bar's Acknowledge button, first in the tab order.
+        self.episodes.table.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def load_deferred_modules(self) -> None:
         """Load DEFERRED_MODULES once the window has been shown (the app calls this after showing it),
@@ -804,7 +809,7 @@ class MainWindow(QMainWindow):
         for number, text in enumerate(("Bedside", "Ward board", "Review queue", "Trend")):
             action = QAction(self.tr(text), self)
             action.setShortcut(QKeySequence(f"Ctrl+{number + 1}"))
-            action.triggered.connect(lambda _checked=False, n=number: self.views.setCurrentIndex(n))
+            action.triggered.connect(lambda _checked=False, n=number: self.show_view(n))
             view_menu.addAction(action)
             self.actions_by_name[text] = action
         view_menu.addSeparator()
@@ -1176,6 +1181,14 @@ class MainWindow(QMainWindow):
         elif current is self.trend_tab:
             # No episode open at the bedside: the view's empty charts and buttons, not a blank page.
             self.trend_view.show()
+
+    def show_view(self, index: int) -> None:
+        """Ctrl+1 to Ctrl+4: the view, with the keyboard in its list (the open episodes, the ward board,
+        the review queue), not left on a button of the alert bar."""
+        self.views.setCurrentIndex(index)
+        lists = (self.episodes.table, self.ward_board.table, self.review_panel.table)
+        if index < len(lists):
+            lists[index].setFocus(Qt.FocusReason.ShortcutFocusReason)
 
     def open_from_overview(self, episode_id: int) -> None:
         """From the ward board or the review queue to the bedside view of that episode."""

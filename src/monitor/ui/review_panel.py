@@ -14,7 +14,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QPlainTextEdit,
     QPushButton,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -22,6 +21,7 @@ from PySide6.QtWidgets import (
 from monitor.services.clinical import ClinicalService
 from monitor.services.views import ReviewItem, SignOffView
 from monitor.ui.errors import describe
+from monitor.ui.lists import ListTable
 from monitor.ui.timefmt import local
 
 QUEUE_COLUMNS = ["What", "Bed", "Patient", "Since", "Detail"]
@@ -49,8 +49,9 @@ class ReviewPanel(QWidget):
         layout.addWidget(caption)
         self.model = QStandardItemModel(0, len(QUEUE_COLUMNS), self)
         self.model.setHorizontalHeaderLabels([self.tr(c) for c in QUEUE_COLUMNS])
-        self.table = QTableView()
+        self.table = ListTable()
         self.table.setAccessibleName("Review queue")
+        self.table.setTabKeyNavigation(False)  # Tab goes on to the buttons, not from cell to cell
         self.table.setModel(self.model)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -60,7 +61,7 @@ class ReviewPanel(QWidget):
         caption.setBuddy(self.table)
         layout.addWidget(self.table)
         buttons = QHBoxLayout()
-        self.sign_button = QPushButton(self.tr("Sign off…"))
+        self.sign_button = QPushButton(self.tr("Sign o&ff…"))
         self.sign_button.setAccessibleName("Sign off")
         self.sign_button.clicked.connect(self.sign_selected)
         buttons.addWidget(self.sign_button)
@@ -72,6 +73,7 @@ class ReviewPanel(QWidget):
         layout.addWidget(self.message)
         self.items: list[ReviewItem] = []
         self.table.doubleClicked.connect(lambda index: self._open(index.row()))
+        self.table.activated.connect(lambda index: self._open(index.row()))  # Enter, as on the board
 
     def refresh(self) -> None:
         try:

@@ -29,7 +29,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QStyledItemDelegate,
     QStyleOptionViewItem,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -37,6 +36,7 @@ from PySide6.QtWidgets import (
 from monitor.services.clinical import ClinicalService
 from monitor.services.views import AlertView, WardRow
 from monitor.ui.errors import describe
+from monitor.ui.lists import ListTable
 from monitor.ui.timefmt import ago, local
 
 COLUMNS = [
@@ -232,8 +232,9 @@ class WardBoard(QWidget):
         self.proxy = QSortFilterProxyModel(self)
         self.proxy.setSourceModel(self.model)
         self.proxy.setSortRole(SORT_ROLE)
-        self.table = QTableView()
+        self.table = ListTable()
         self.table.setAccessibleName("Ward board")
+        self.table.setTabKeyNavigation(False)  # Tab goes on to the buttons, not from cell to cell
         self.table.setModel(self.proxy)
         self.table.setSortingEnabled(True)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
