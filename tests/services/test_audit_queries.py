@@ -165,10 +165,19 @@ def test_csv_export_applies_the_filters(
     target = tmp_path / "alex.csv"
     assert service.write_audit_csv("dr.kim", target, mrn="K-1001") == 4
     assert [r["id"] for r in read_csv(target)] == ["9", "7", "4", "3"]
-    assert service.write_audit_csv("dr.kim", target, username="dr.kim", action="assessment.record") == 1
+    with pytest.raises(ValidationError, match="already exists: an export does not write over a file"):
+        service.write_audit_csv("dr.kim", target, username="dr.kim")
+    assert [r["id"] for r in read_csv(target)] == ["9", "7", "4", "3"]  # refused: the file as it was
+    replace = {"replace": True}  # the save dialog asked, or --overwrite
+    assert (
+        service.write_audit_csv("dr.kim", target, username="dr.kim", action="assessment.record", **replace)
+        == 1
+    )
     assert [r["id"] for r in read_csv(target)] == ["8"]  # the file was replaced, not appended to
     window = {"since": T0 + timedelta(hours=1), "until": T0 + timedelta(hours=3)}
-    assert service.write_audit_csv("dr.kim", target, **window) == 4  # rows 8, 9 and the two exports
+    assert (
+        service.write_audit_csv("dr.kim", target, **window, **replace) == 4
+    )  # rows 8, 9 and the two exports
     assert [r["action"] for r in read_csv(target)] == [
         "audit.export",
         "audit.export",
@@ -272,6 +281,10 @@ def test_cli_export_filters_by_user_time_and_action(
     base = ["--db", str(db_path), "--user", "dr.kim", "audit", "export", "--csv", str(target)]
     assert main([*base, "--user", "dr.kim"]) == 0  # after the command: the filter, not the actor
     assert [r["id"] for r in read_csv(target)] == ["8", "2"]
+    assert main([*base, "--action", "assessment.record"]) == 2  # the file exists: not written over
+    assert "already exists: an export does not write over a file" in capsys.readouterr().err
+    assert [r["id"] for r in read_csv(target)] == ["8", "2"]
+    base.append("--overwrite")
     assert main([*base, "--since", "2026-11-20T10:10:00+01:00", "--until", "2026-11-20T10:00Z"]) == 0
     assert [r["id"] for r in read_csv(target)] == ["7"]  # 09:10 to 10:00 UTC: the 10:10 row is out
     assert main([*base, "--action", "assessment.record"]) == 0

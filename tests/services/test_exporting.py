@@ -13,7 +13,7 @@ from pypdf import PdfReader
 
 from monitor.cli.main import main
 from monitor.services.clinical import ClinicalService
-from monitor.services.errors import NotFound, ValidationError
+from monitor.services.errors import DatabaseProblem, NotFound, ProblemKind, ValidationError
 from tests.conftest import T0, FakeClock
 from tests.helpers import admission, cows
 from tests.report_helpers import MRN, PATIENT_NAME, Charted, chart_sample_episode
@@ -111,6 +111,63 @@ def test_refusals_write_nothing(
         service.episode_for_mrn("K-9999")
     assert export_rows(service) == []
     assert list(tmp_path.iterdir()) == []
+
+
+def test_an_existing_file_is_written_over_only_when_asked(
+    service: ClinicalService, charted: Charted, nurse: str, tmp_path: Path
+) -> None:
+    """QA: `export -o notes.txt` silently replaced an unrelated file."""
+    target = tmp_path / "notes.txt"
+    target.write_text("the ward's handover notes", encoding="utf-8")
+    with pytest.raises(ValidationError, match="already exists: an export does not write over a file"):
+        service.export(nurse, "csv-assessments", target, episode_ids=[charted.episode])
+    assert target.read_text(encoding="utf-8") == "the ward's handover notes"
+    assert export_rows(service) == []
+    service.export(nurse, "csv-assessments", target, episode_ids=[charted.episode], replace=True)
+    assert target.read_text(encoding="utf-8-sig").startswith("mrn,episode_id,")
+    assert len(export_rows(service)) == 1
+
+
+@pytest.mark.sqlite_only  # the database file and its backups exist on SQLite only
+def test_no_export_writes_over_the_database_its_files_or_its_backups(
+    service: ClinicalService, charted: Charted, nurse: str, physician: str, db_path: Path
+) -> None:
+    """QA: `audit export --csv ward.sqlite` turned the clinic's database into a CSV file."""
+    backup = service.backup_now(None).path  # into backups/ beside the database
+    backup_bytes = backup.read_bytes()
+    clinic_files = (
+        db_path,
+        Path(f"{db_path}-wal"),
+        Path(f"{db_path}-journal"),
+        backup,
+        backup.with_name("x.csv"),
+    )
+    for target in clinic_files:
+        with pytest.raises(ValidationError, match="is the clinic's database, one of its files or a backup"):
+            service.export(nurse, "csv-assessments", target, episode_ids=[charted.episode], replace=True)
+        with pytest.raises(ValidationError, match="is the clinic's database, one of its files or a backup"):
+            service.write_audit_csv(physician, target, replace=True)
+    assert db_path.read_bytes()[:16] == b"SQLite format 3\x00"
+    assert backup.read_bytes() == backup_bytes
+    assert not backup.with_name("x.csv").exists()
+    assert service.episode(charted.episode).mrn == MRN  # the database still opens and answers
+    assert export_rows(service) == []
+
+
+def test_an_export_the_audit_trail_cannot_record_leaves_no_file(
+    service: ClinicalService, charted: Charted, nurse: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """QA: with the database busy, the file with patient data was on disk and the audit had no row."""
+
+    def busy(*_args: object) -> None:
+        raise DatabaseProblem(ProblemKind.BUSY, "database is locked")
+
+    out = tmp_path / "out"
+    out.mkdir()
+    monkeypatch.setattr(service, "record_export", busy)
+    with pytest.raises(DatabaseProblem):
+        service.export(nurse, "pdf", out / "K-1001.pdf", episode_ids=[charted.episode])
+    assert list(out.iterdir()) == []
 
 
 @pytest.mark.sqlite_only  # the command line on the file; the services run on both backends

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QMessageBox
 from pytestqt.qtbot import QtBot
 
 from monitor.services.clinical import ClinicalService
@@ -59,6 +59,30 @@ def test_a_refusal_is_said_and_nothing_is_written(qtbot: QtBot, dialog: ExportDi
     assert dialog.exported is None
     assert dialog.message.text().startswith(f"Not exported. Cannot write {target}")
     assert not dialog.open_button.isEnabled()
+
+
+def test_a_typed_name_of_an_existing_file_is_replaced_only_after_asking(
+    qtbot: QtBot, dialog: ExportDialog, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = tmp_path / "report.pdf"
+    target.write_bytes(b"yesterday's report")
+    dialog.select_format("pdf")
+    dialog.file_edit.setText(str(target))
+    answers = [QMessageBox.StandardButton.No, QMessageBox.StandardButton.Yes]
+    asked: list[str] = []
+
+    def answer(_parent: object, _title: str, text: str, *_args: object) -> QMessageBox.StandardButton:
+        asked.append(text)
+        return answers.pop(0)
+
+    monkeypatch.setattr("monitor.ui.export_dialog.QMessageBox.question", answer)
+    dialog.export_button.click()
+    assert asked == [f"{target} already exists. Replace it?"]
+    assert not dialog.running() and dialog.exported is None
+    assert target.read_bytes() == b"yesterday's report"
+    run_export(qtbot, dialog)
+    assert len(asked) == 2
+    assert dialog.exported is not None and target.read_bytes().startswith(b"%PDF")
 
 
 def test_a_csv_of_a_period(qtbot: QtBot, dialog: ExportDialog, tmp_path: Path) -> None:

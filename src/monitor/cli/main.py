@@ -106,6 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
     exporter.add_argument(
         "-o", "--output", type=Path, required=True, metavar="FILE", help="the file to write"
     )
+    exporter.add_argument("--overwrite", action="store_true", help="write over FILE if it exists")
     exporter.add_argument("--mrn", help="the patient (their newest episode)")
     exporter.add_argument("--since", metavar="TIME", help="episodes open after this ISO 8601 time")
     exporter.add_argument("--until", metavar="TIME", help="episodes open before this ISO 8601 time")
@@ -135,6 +136,7 @@ def build_parser() -> argparse.ArgumentParser:
     audit_commands.add_parser("verify", help="check the hash chain and name the first broken row")
     export = audit_commands.add_parser("export", help="write the audit trail (newest first) to a CSV file")
     export.add_argument("--csv", type=Path, required=True, metavar="FILE", help="the CSV file to write")
+    export.add_argument("--overwrite", action="store_true", help="write over FILE if it exists")
     export.add_argument("--mrn", help="only this patient's rows")
     export.add_argument("--user", dest="audit_user", metavar="NAME", help="only this user's rows")
     export.add_argument("--since", metavar="TIME", help="from this ISO 8601 time (e.g. 2026-11-20T08:00Z)")
@@ -346,7 +348,9 @@ def _export(service: ClinicalService, args: argparse.Namespace) -> int:
         else service.episodes_between(since, until)
     )
     actor = _acting_user(service, args.user, "export")
-    result = service.export(actor, fmt, args.output, episode_ids=episode_ids, since=since, until=until)
+    result = service.export(
+        actor, fmt, args.output, episode_ids=episode_ids, since=since, until=until, replace=args.overwrite
+    )
     print(result.summary())
     return EXIT_OK
 
@@ -400,7 +404,14 @@ def _audit_export(service: ClinicalService, args: argparse.Namespace) -> int:
     until = _parse_time(args.until, "--until") if args.until else None
     actor = _acting_user(service, args.user, "view_audit")
     count = service.write_audit_csv(
-        actor, args.csv, mrn=args.mrn, username=args.audit_user, since=since, until=until, action=args.action
+        actor,
+        args.csv,
+        mrn=args.mrn,
+        username=args.audit_user,
+        since=since,
+        until=until,
+        action=args.action,
+        replace=args.overwrite,
     )
     print(f"wrote {count} rows to {args.csv}")
     return EXIT_OK

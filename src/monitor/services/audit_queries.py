@@ -217,8 +217,10 @@ class AuditQueriesMixin(ServiceBase):
         since: datetime | None = None,
         until: datetime | None = None,
         action: str | None = None,
+        replace: bool = False,
     ) -> int:
         """Export every matching audit row (newest first) to a CSV file; returns the number of rows.
+        `replace`: an existing file may be written over (a save dialog asked); never the database.
 
         The file appears complete or not at all (written beside it, then renamed), and the export is
         audited with the filters and the count.
@@ -226,7 +228,7 @@ class AuditQueriesMixin(ServiceBase):
         filters = _filters(mrn, username, since, until, action)
         with self.db.read() as session:
             self._actor(session, actor, "view_audit")  # refused before any file is touched
-        with atomic_file(path, "CSV file") as temp:
+        with atomic_file(path, "CSV file", replace=replace, database=self.db.path) as temp:
             with temp.open("w", encoding="utf-8-sig", newline="") as stream, self.db.read() as session:
                 _check_names(session, filters)
                 patient_id = None

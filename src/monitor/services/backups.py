@@ -37,7 +37,7 @@ from pathlib import Path
 from monitor.services.base import ServiceBase
 from monitor.services.clock import Clock, SystemClock
 from monitor.services.errors import ServiceError, ValidationError
-from monitor.services.files import cannot_write
+from monitor.services.files import BACKUP_FOLDER, cannot_write
 from monitor.store import audit, migrations
 from monitor.store.database import open_database
 from monitor.store.errors import DatabaseProblem, ProblemKind, classify
@@ -50,7 +50,6 @@ from monitor.store.sqlite_file import (
 
 log = logging.getLogger(__name__)
 
-BACKUP_FOLDER = "backups"
 KIND_BACKUP = "backup"
 KIND_BEFORE_MIGRATION = "before-migration"
 

@@ -154,8 +154,10 @@ class ExportingMixin(ServiceBase):
         since: datetime | None = None,
         until: datetime | None = None,
         progress: Progress = _no_progress,
+        replace: bool = False,
     ) -> ExportResult:
-        """Write the episodes in one format to `target` (complete or not at all), then audit it.
+        """Write the episodes in one format to `target` (complete or not at all), audited. `replace`: an
+        existing file may be written over (a save dialog asked); never the database or its backups.
 
         `since`/`until` narrow a CSV to records whose clinical time falls inside (the episodes were
         chosen by the caller, e.g. with episodes_between). Safe to call from a worker thread: it only
@@ -177,13 +179,15 @@ class ExportingMixin(ServiceBase):
         for done, episode_id in enumerate(episode_ids, start=1):
             reports.append(self.episode_report(actor, episode_id))
             progress(done, steps)
-        with atomic_file(target, "File") as temp:
+        with atomic_file(target, "File", replace=replace, database=self.db.path) as temp:
             try:
                 written = spec.write(reports, temp, since, until)
             except ValueError as exc:  # a writer's own check (e.g. an episode file it would not re-import)
                 raise ValidationError("Format", f"Not exported: {exc}") from exc
+            # Audited before the file appears: an export the audit trail could not record (a busy
+            # database) leaves no file with patient data behind.
+            self.record_export(actor, reports, fmt, target, written)
         progress(steps, steps)
-        self.record_export(actor, reports, fmt, target, written)
         return ExportResult(Path(target), fmt, len(reports), written)
 
     # Provided by the other mixins of ClinicalService; declared here for the type checker.

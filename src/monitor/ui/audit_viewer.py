@@ -258,6 +258,7 @@ class AuditViewer(QDialog):
                 since=f.since,
                 until=f.until,
                 action=f.action,
+                replace=True,  # the save dialog asked before an existing file was chosen
             )
         except Exception as exc:
             self.message.setText(self.tr("Not exported: {0}").format(describe(exc)))

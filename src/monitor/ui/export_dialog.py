@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QProgressBar,
     QPushButton,
     QRadioButton,
@@ -53,10 +54,12 @@ class ExportWorker(QObject):
         episode_ids: list[int],
         since: datetime | None,
         until: datetime | None,
+        replace: bool = False,
     ) -> None:
         super().__init__()
         self.service = service
         self.request = (actor, fmt, target, episode_ids, since, until)
+        self.replace = replace
 
     def run(self) -> None:
         actor, fmt, target, episode_ids, since, until = self.request
@@ -69,6 +72,7 @@ class ExportWorker(QObject):
                 since=since,
                 until=until,
                 progress=self.progressed.emit,
+                replace=self.replace,
             )
         except Exception as exc:  # in words on the dialog, never a traceback
             self.failed.emit(describe(exc))
@@ -101,6 +105,7 @@ class ExportDialog(QDialog):
         self.worker_thread: QThread | None = None
         self.worker: ExportWorker | None = None
         self._proposed = ""  # the file name this dialog proposed (replaced when the format changes)
+        self._replace_confirmed = ""  # an existing file the save dialog already asked to replace
         self.setWindowTitle(self.tr("Export"))
         self.setMinimumWidth(620)
         layout = QVBoxLayout(self)
@@ -242,6 +247,18 @@ class ExportDialog(QDialog):
         )
         if chosen:
             self.file_edit.setText(chosen)
+            self._replace_confirmed = chosen  # the save dialog asked before choosing an existing file
+
+    def _confirm_replace(self, target: Path) -> bool:
+        """A typed name of an existing file: ask, as the save dialog does, with No as the default."""
+        answer = QMessageBox.question(
+            self,
+            self.tr("Replace the file?"),
+            self.tr("{0} already exists. Replace it?").format(target),
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.No,
+        )
+        return answer == QMessageBox.StandardButton.Yes
 
     # -- running
 
@@ -261,6 +278,10 @@ class ExportDialog(QDialog):
         except Exception as exc:
             self.message.setText(describe(exc))
             return
+        target = Path(self.file_edit.text().strip())
+        replace = target.is_file()
+        if replace and str(target) != self._replace_confirmed and not self._confirm_replace(target):
+            return
         self.exported = None
         self.open_button.setEnabled(False)
         self.message.setText(self.tr("Exporting…"))
@@ -270,10 +291,11 @@ class ExportDialog(QDialog):
             self.service,
             self.actor,
             self.format_key(),
-            Path(self.file_edit.text().strip()),
+            target,
             episode_ids,
             since,
             until,
+            replace,
         )
         worker.moveToThread(thread)
         thread.started.connect(worker.run)
