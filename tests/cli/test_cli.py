@@ -169,6 +169,8 @@ def test_the_ward_server_comes_from_the_environment_unless_a_file_is_named(
     capsys.readouterr()
     assert main(["episodes", "--json"]) == 0
     assert len(json.loads(capsys.readouterr().out)) == 4  # the demo ward, reached through the variable
-    assert main(["--db", str(local), "episodes", "--json"]) == 0  # --db wins: a new, empty file
-    assert json.loads(capsys.readouterr().out) == []
-    assert local.exists()
+    # --db wins over the variable; a file that is not there is not made (a mistyped path answered from
+    # a new, empty database: "no active alerts")
+    assert main(["--db", str(local), "episodes", "--json"]) == 2
+    assert capsys.readouterr().err.startswith(f"monitor: There is no database at {local}. Check the path.")
+    assert not local.exists()

@@ -208,8 +208,9 @@ def test_alerts_all_includes_resolved_ones_with_their_state(
 def test_alerts_mrn_filter_and_text_output(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     db = str(tmp_path / "w.sqlite")
     run(capsys, "--db", db, "import", str(write(tmp_path / "a.json", kratom_day3_file())))
-    _, out, _ = run(capsys, "--db", db, "alerts", "--at", "2026-11-20T10:00:00Z", "--mrn", "K-9999")
-    assert out.strip() == "no active alerts"
+    # A mistyped MRN is no all-clear ("no active alerts" for a patient with a HIGH alert, QA found)
+    code, out, err = run(capsys, "--db", db, "alerts", "--at", "2026-11-20T10:00:00Z", "--mrn", "K-1O01")
+    assert (code, out, err) == (2, "", "monitor: No patient has the MRN 'K-1O01'.\n")
     _, out, _ = run(capsys, "--db", db, "alerts", "--at", "2026-11-20T10:00:00Z", "--mrn", "K-1001")
     assert out.splitlines()[0].startswith("▲ HIGH")
     assert "COWS 4 -> 17 (+13)" in out.splitlines()[0]
@@ -287,6 +288,7 @@ def test_a_user_name_without_an_account_is_refused_not_created(
     code, _out, err = run(capsys, "--db", str(db), "--user", "dr.nobody", "import", str(f))
     assert code == 2
     assert err == (
+        f"monitor: there was no database at {db}: importing into a new one\n"
         "monitor: There is no account 'dr.nobody'. An administrator creates accounts in the app "
         "(Clinic > Users and workstation lock).\n"
     )
@@ -295,6 +297,18 @@ def test_a_user_name_without_an_account_is_refused_not_created(
         assert not service.account_exists("dr.nobody") and service.open_episodes() == []
     finally:
         service.db.dispose()
+
+
+@pytest.mark.parametrize("command", [["alerts"], ["episodes"], ["audit", "verify"]])
+def test_a_mistyped_database_path_is_refused_not_made(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], command: list[str]
+) -> None:
+    """QA: `--db ward.sqllite alerts` made a new, empty database and answered "no active alerts"."""
+    db = tmp_path / "ward.sqllite"
+    code, out, err = run(capsys, "--db", str(db), *command)
+    assert (code, out) == (2, "")
+    assert err.startswith(f"monitor: There is no database at {db}. Check the path.")
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_alerts_all_keeps_an_alert_withdrawn_by_an_entered_in_error_cows(

@@ -1099,7 +1099,8 @@ def test_alerts_as_of_filters_by_mrn(
     assert {a.mrn for a in service.alerts_as_of(at)} == {"K-1001", "K-3003"}
     assert [(a.mrn, a.rule) for a in service.alerts_as_of(at, mrn="K-3003")] == [("K-3003", "vital_signs")]
     assert {a.mrn for a in service.alerts_as_of(at, mrn="K-1001")} == {"K-1001"}
-    assert service.alerts_as_of(at, mrn="K-0000", include_all=True) == []
+    with pytest.raises(NotFound, match="No patient has the MRN 'K-0000'"):  # not an all-clear
+        service.alerts_as_of(at, mrn="K-0000", include_all=True)
 
 
 def test_alerts_as_of_now_matches_the_alert_list(

@@ -242,6 +242,8 @@ def _dispatch(args: argparse.Namespace, integrity: Future[str | None] | None) ->
     for option in ("at", "since", "until"):  # refuse a bad time before the database is opened (or created)
         if getattr(args, option, None):
             _parse_time(getattr(args, option), f"--{option}")
+    if args.database_url is None:
+        _check_database_exists(Path(args.db) if args.db else locations.default_database_path(), args.command)
     service = locations.connect(path=args.db, url=args.database_url)
     try:
         if args.command == "episodes":
@@ -266,6 +268,20 @@ def _dispatch(args: argparse.Namespace, integrity: Future[str | None] | None) ->
     finally:
         service.db.dispose()
     return EXIT_BAD_INPUT
+
+
+def _check_database_exists(path: Path, command: str) -> None:
+    """A mistyped --db made a new, empty database and answered from it: "no active alerts" for a ward
+    that has some. The commands that read refuse a file that is not there; an import makes the new
+    database, as before (a fresh file to check episode files in), and says so."""
+    if path.exists():
+        return
+    if command != "import":
+        raise ServiceError(
+            f"There is no database at {path}. Check the path. A new clinic database is made by the app's "
+            f"first start (monitor --db {path}), a demo by `monitor --db {path} demo`."
+        )
+    print(f"monitor: there was no database at {path}: importing into a new one", file=sys.stderr)
 
 
 def _episodes(service: ClinicalService, as_json: bool) -> int:

@@ -610,6 +610,9 @@ class AlertingMixin(ServiceBase):
         alerts the data no longer supports (e.g. their COWS was entered in error), shown by `at`, as
         resolved when they were withdrawn, with the message and evidence they were raised with."""
         with self.db.read() as session:
+            if mrn is not None and session.scalar(select(Patient.id).where(Patient.mrn == mrn)) is None:
+                # Not "no alerts" for a mistyped MRN: that reads as an all-clear for the patient meant.
+                raise NotFound(f"No patient has the MRN {mrn!r}.")
             query = select(Episode, Patient).join(Patient, Patient.id == Episode.patient_id)
             query = query.where(Episode.admitted_at <= at)
             if not include_all:
