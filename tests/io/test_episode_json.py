@@ -144,6 +144,7 @@ BAD = [
     ("vitals.0.pulse_bpm", 0, "vitals[0].pulse_bpm", "not plausible"),
     ("episode.substances.0.substance", "krattom", "episode.substances[0].substance", "kratom"),
     ("episode.discharged_at", "2026-11-19T08:00:00Z", "episode.discharged_at", "before admitted_at"),
+    ("episode.discharged_at", "2026-11-20T09:02:00Z", "doses[0].given_at", "is after the discharge"),
     ("patient.name", "", "patient.name", "must not be empty"),
     ("patient.mrn", _DELETE, "patient.mrn", "is required"),
     ("patient.sex", "M", "patient.sex", "female, male, other, unknown"),

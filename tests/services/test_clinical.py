@@ -725,6 +725,21 @@ def test_discharge_before_admission_is_refused(service: ClinicalService, nurse: 
     assert service.episode(episode).is_open
 
 
+def test_discharge_before_the_last_record_of_the_stay_is_refused(
+    service: ClinicalService, nurse: str, episode: int
+) -> None:
+    """Nothing is charted after a discharge: an episode file with a record after it is refused, so an
+    export of this stay would not import again."""
+    service.record_assessment(nurse, episode, cows(T0 - 30 * MINUTE, sweating=1))
+    with pytest.raises(ValidationError) as info:
+        service.discharge(nurse, episode, T0 - 31 * MINUTE)
+    assert info.value.field == "Discharged at"
+    assert "before the last record of the stay" in info.value.message
+    assert service.episode(episode).is_open
+    service.discharge(nurse, episode, T0 - 30 * MINUTE)
+    assert not service.episode(episode).is_open
+
+
 def test_discharge_in_the_future_is_refused(service: ClinicalService, nurse: str, episode: int) -> None:
     with pytest.raises(ValidationError) as info:
         service.discharge(nurse, episode, T0 + 5 * MINUTE + SECOND)

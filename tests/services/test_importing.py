@@ -229,3 +229,21 @@ def test_a_many_record_import_keeps_one_audit_chain_and_one_account_per_unknown_
     assert service.verify_audit_chain().intact
     ids = [e.id for e in service.audit_entries()]
     assert sorted(ids) == list(range(1, len(ids) + 1))
+
+
+# --- discharged episodes take no new records --------------------------------------------------------
+
+
+def test_a_discharged_episode_takes_no_new_records_from_a_file(
+    service: ClinicalService, nurse: str, imported: int, clock: FakeClock
+) -> None:
+    """QA: an import added a COWS and naltrexone to an episode discharged days before, and raised an
+    active HIGH alert on it, where the app refuses any record on a discharged episode."""
+    service.discharge(nurse, imported, clock.now())
+    later = example()
+    later["assessments"].append({**later["assessments"][0], "taken_at": "2026-11-20T10:00:00Z"})
+    with pytest.raises(ImportRefused, match="was discharged at 2026-11-20 12:00 UTC: records can no longer"):
+        load(service, nurse, later)
+    assert len(service.assessments(imported)) == 1
+    report = load(service, nurse, example())  # the same file again: nothing new, nothing refused
+    assert (report.assessments, report.doses, report.vitals, report.skipped) == (0, 0, 0, 3)

@@ -330,7 +330,8 @@ def _episode(reader: _Reader, data: Any, where: str, *, with_format: bool) -> Ep
         _vitals(reader, v, _join(where, f"vitals[{n}]"))
         for n, v in enumerate(reader.items_list(obj.get("vitals"), _join(where, "vitals")))
     )
-    # As when charting in the app: a clinical time more than 1 h before admission is a wrong date.
+    # As when charting in the app: a clinical time more than 1 h before admission is a wrong date, and
+    # nothing is charted after the discharge (the app refuses records on a discharged episode).
     earliest = admitted - charting.LATE_CHARTING_AFTER
     for kind, times in (
         ("assessments", [a.taken_at for a in assessments]),
@@ -338,11 +339,15 @@ def _episode(reader: _Reader, data: Any, where: str, *, with_format: bool) -> Ep
         ("vitals", [v.taken_at for v in vitals]),
     ):
         for n, when in enumerate(times):
+            field_name = _join(where, f"{kind}[{n}].{'given_at' if kind == 'doses' else 'taken_at'}")
             if when < earliest:
-                field_name = "given_at" if kind == "doses" else "taken_at"
                 raise reader.fail(
-                    _join(where, f"{kind}[{n}].{field_name}"),
+                    field_name,
                     f"is more than 1 hour before the admission ({ep_where}.admitted_at); check the date",
+                )
+            if discharged is not None and when > discharged:
+                raise reader.fail(
+                    field_name, f"is after the discharge ({ep_where}.discharged_at); check the date"
                 )
     return EpisodeRecord(
         where=where or "episode",

@@ -27,7 +27,7 @@ from monitor.services.exporting import ExportingMixin
 from monitor.services.importing import ImportingMixin
 from monitor.services.medication import MedicationMixin
 from monitor.services.review import ReviewMixin
-from monitor.services.timeline_builder import newest_cows
+from monitor.services.timeline_builder import build_timeline, newest_cows
 from monitor.services.views import (
     AdmissionRequest,
     AssessmentColumns,
@@ -257,6 +257,19 @@ class ClinicalService(
                 raise Conflict("This episode is already discharged.")
             if when < episode.admitted_at:
                 raise ValidationError("Discharged at", "The discharge time is before the admission.")
+            stay = build_timeline(session, self._episode_facts(session, episode.id))
+            charted = [
+                *(a.taken_at for a in stay.assessments),
+                *(d.given_at for d in stay.doses),
+                *(v.taken_at for v in stay.vitals),
+            ]
+            if charted and when < max(charted):
+                # Nothing is charted after a discharge (an episode file says so too, and is refused).
+                raise ValidationError(
+                    "Discharged at",
+                    "The discharge time is before the last record of the stay (a COWS, a dose or vital "
+                    "signs charted later); correct the time.",
+                )
             episode.discharged_at = when
             episode.discharged_by_id = user.id
             episode.discharge_note = clean(note)

@@ -271,9 +271,21 @@ class ImportingMixin(ServiceBase):
             report.episodes_created += 1
         else:
             report.episodes_matched += 1
+        added_before = report.assessments + report.doses + report.vitals
         self._import_assessments(session, actor, episode, record, now, report, create_users)
         self._import_doses(session, actor, episode, record, now, report, create_users)
         self._import_vitals(session, actor, episode, record, now, report, create_users)
+        if (
+            episode.discharged_at is not None
+            and report.assessments + report.doses + report.vitals > added_before
+        ):
+            # As in the app: a discharged episode takes no new records (the same file again adds none).
+            raise ImportRefused(
+                "episode.discharged_at",
+                f"{where}episode: {patient.name}'s episode admitted {record.admitted_at:%Y-%m-%d %H:%M} "
+                f"UTC was discharged at {episode.discharged_at:%Y-%m-%d %H:%M} UTC: records can no longer "
+                "be added",
+            )
         if record.discharged_at is not None and episode.discharged_at is None:
             episode.discharged_at = record.discharged_at
             episode.discharged_by_id = actor.id
