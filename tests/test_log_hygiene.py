@@ -111,7 +111,7 @@ def test_a_day_with_failures_logs_no_name_and_no_mrn(
     finally:
         holder.execute("ROLLBACK")
         holder.close()
-    assert main(["--db", str(db_path), "alerts", "--mrn", "K-4040"]) == 0
+    assert main(["--db", str(db_path), "alerts", "--mrn", "K-4040"]) == 2  # no such patient: refused
     assert (
         main(["--db", str(db_path), "audit", "export", "--csv", str(tmp_path / "y.csv"), "--mrn", "K-9999"])
         == 2

@@ -77,8 +77,8 @@ def _admit_new(w: Ward) -> object:
 
 
 def _readmit(w: Ward) -> object:
-    w.service.discharge(w.nurse, w.episode, T0 - HOUR)
-    return w.service.admit(w.nurse, admission(T0 - timedelta(minutes=10)))
+    w.service.discharge(w.nurse, w.episode, w.clock.now())  # after the stay's last record
+    return w.service.admit(w.nurse, admission(w.clock.now()))
 
 
 def _record(w: Ward) -> object:
