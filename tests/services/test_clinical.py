@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from monitor.domain.scales import COWS
+from monitor.io.episode_json import load_file
 from monitor.services.clinical import WORKSTATION_USERNAME, ClinicalService
 from monitor.services.errors import Conflict, NotFound, ServiceError, ValidationError
 from monitor.services.views import AdmissionRequest, AssessmentInput, SubstanceInput
@@ -83,6 +84,14 @@ def episode(service: ClinicalService, nurse: str) -> int:
         ({"substances": (SubstanceInput("heroin", T0 + HOUR),)}, "Last use", "future"),
         ({"substances": (SubstanceInput("heroin", datetime(2026, 11, 19, 8, 0)),)}, "Last use", "time zone"),
         ({"substances": (SubstanceInput("heroin", route="rectal-ish"),)}, "Route", "route"),
+        # Text no record may keep (QA): stored, the episode export refused it, and a lone surrogate
+        # failed the write with an encoding error instead of a message.
+        ({"name": "N" * 10_000}, "Name", "Name is longer than 200 characters"),
+        ({"name": "Alex\x00Example"}, "Name", "contains a control character, U+0000"),
+        ({"mrn": "K-1\x1b001"}, "MRN", "contains a control character, U+001B"),
+        ({"bed": "3B" * 20}, "Bed", "Bed is longer than 32 characters"),
+        ({"bed": "bad\ud800"}, "Bed", "contains a lone surrogate (not valid Unicode), U+D800"),
+        ({"substances": (SubstanceInput("kratom", amount="g" * 101),)}, "Amount", "longer than 100"),
     ],
 )
 def test_admission_refuses_bad_input_naming_the_field(
@@ -96,6 +105,36 @@ def test_admission_refuses_bad_input_naming_the_field(
     assert words in info.value.message
     assert service.open_episodes() == []
     assert raw_count(db, "patients") == 0
+
+
+@pytest.mark.parametrize(
+    "note", ["x" * 2001, "see chart\x07", "odd \udc80 text"], ids=["too long", "bell", "lone surrogate"]
+)
+def test_notes_no_record_may_keep_are_refused_in_words(
+    service: ClinicalService, nurse: str, episode: int, db: Database, note: str
+) -> None:
+    entry = AssessmentInput(taken_at=T0, items=all_items(0), note=note)
+    with pytest.raises(ValidationError) as info:
+        service.record_assessment(nurse, episode, entry)
+    assert info.value.field == "Note"
+    assert info.value.message.startswith("Note ")
+    assert raw_count(db, "assessments") == 0
+
+
+def test_the_longest_texts_the_forms_take_export_and_import_again(
+    service: ClinicalService, nurse: str, tmp_path: Path
+) -> None:
+    """Whatever the services keep, the episode file carries: the export refused over-long names."""
+    long_name, long_bed, long_note = "N" * 200, "B" * 32, "n" * 2000
+    request = admission(T0 - HOUR, mrn="M" * 64, name=long_name, bed=long_bed)
+    episode = service.admit(nurse, request)
+    service.record_assessment(
+        nurse, episode, AssessmentInput(taken_at=T0, items=all_items(0), note=long_note)
+    )
+    target = tmp_path / "long.json"
+    service.export(nurse, "json", target, episode_ids=[episode])
+    [record] = load_file(target)
+    assert (record.patient.name, record.bed, record.assessments[0].note) == (long_name, long_bed, long_note)
 
 
 def test_unknown_substance_lists_every_allowed_one(service: ClinicalService, nurse: str) -> None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-import re
 import reprlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -19,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from monitor.domain import charting, medications, plausibility, scales, substances
+from monitor.domain.text import AMOUNT_MAX, BED_MAX, MRN_MAX, NAME_MAX, NOTE_MAX, bad_character, text_problem
 
 FORMAT_ONE = "withdrawal-monitor/episode@1"
 FORMAT_MANY = "withdrawal-monitor/episodes@1"
@@ -28,9 +28,6 @@ SEXES = ("female", "male", "other", "unknown")
 EARLIEST_YEAR = 1900
 # Whole numbers beyond a 64-bit integer fit no column (and no plausible measurement).
 _INT_LIMIT = 2**63
-# Lone surrogates cannot be stored as UTF-8; control characters (tab and line breaks aside) are never
-# typed, and a NUL ends C strings early (fromisoformat ignores what follows it; PostgreSQL refuses it).
-_BAD_CHARACTER = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 _MAX_TIME_LENGTH = 64
 
 _SHOW = reprlib.Repr()
@@ -53,15 +50,6 @@ def _key(key: str) -> str:
     if len(key) <= 60 and key.isprintable() and key.strip() == key and key and "." not in key:
         return key
     return _shown(key)
-
-
-def _bad_character(text: str) -> str | None:
-    found = _BAD_CHARACTER.search(text)
-    if found is None:
-        return None
-    code = ord(found.group())
-    kind = "a lone surrogate (not valid Unicode)" if 0xD800 <= code <= 0xDFFF else "a control character"
-    return f"contains {kind}, U+{code:04X}"
 
 
 class EpisodeFileError(ValueError):
@@ -165,7 +153,7 @@ class _Reader:
         if duplicates:
             raise self.fail(_join(where, _key(duplicates[0])), "appears more than once in the object")
 
-    def text(self, value: Any, where: str, *, required: bool = True, max_len: int = 200) -> str:
+    def text(self, value: Any, where: str, *, required: bool = True, max_len: int = NAME_MAX) -> str:
         if value is None and not required:
             return ""
         if not isinstance(value, str):
@@ -173,11 +161,9 @@ class _Reader:
         cleaned: str = value.strip()
         if required and not cleaned:
             raise self.fail(where, "must not be empty")
-        if len(cleaned) > max_len:
-            raise self.fail(where, f"is longer than {max_len} characters")
-        bad = _bad_character(cleaned)
-        if bad:
-            raise self.fail(where, bad)
+        problem = text_problem(cleaned, max_len)
+        if problem:
+            raise self.fail(where, problem)
         return cleaned
 
     def time(self, value: Any, where: str, *, required: bool = True) -> datetime | None:
@@ -187,7 +173,7 @@ class _Reader:
             raise self.fail(where, "must be an ISO 8601 time with an offset, e.g. 2026-11-20T08:00:00Z")
         shown = _shown(value)
         # fromisoformat stops at a NUL (and takes "...Z\x00junk" for a time): check the characters first
-        if len(value) > _MAX_TIME_LENGTH or _bad_character(value):
+        if len(value) > _MAX_TIME_LENGTH or bad_character(value):
             raise self.fail(where, f"{shown} is not an ISO 8601 time")
         try:
             parsed = datetime.fromisoformat(value)
@@ -313,7 +299,7 @@ def _episode(reader: _Reader, data: Any, where: str, *, with_format: bool) -> Ep
     discharged = reader.time(ep.get("discharged_at"), f"{ep_where}.discharged_at", required=False)
     if discharged is not None and discharged < admitted:
         raise reader.fail(f"{ep_where}.discharged_at", "is before admitted_at")
-    bed = reader.text(ep.get("bed"), f"{ep_where}.bed", required=False, max_len=32)
+    bed = reader.text(ep.get("bed"), f"{ep_where}.bed", required=False, max_len=BED_MAX)
     uses = tuple(
         _substance(reader, s, f"{ep_where}.substances[{n}]")
         for n, s in enumerate(reader.items_list(ep.get("substances"), f"{ep_where}.substances"))
@@ -377,7 +363,7 @@ def _patient(reader: _Reader, data: Any, where: str) -> PatientRecord:
     if sex is not None and (not isinstance(sex, str) or sex not in SEXES):
         raise reader.fail(f"{where}.sex", f"must be one of {', '.join(SEXES)}")
     return PatientRecord(
-        mrn=reader.text(obj["mrn"], f"{where}.mrn", max_len=64),
+        mrn=reader.text(obj["mrn"], f"{where}.mrn", max_len=MRN_MAX),
         name=reader.text(obj["name"], f"{where}.name"),
         birth_date=birth,
         sex=sex,
@@ -400,7 +386,7 @@ def _substance(reader: _Reader, data: Any, where: str) -> SubstanceRecord:
     return SubstanceRecord(
         substance=key,
         last_use_at=reader.time(obj.get("last_use_at"), f"{where}.last_use_at", required=False),
-        amount=reader.text(obj.get("amount"), f"{where}.amount", required=False, max_len=100),
+        amount=reader.text(obj.get("amount"), f"{where}.amount", required=False, max_len=AMOUNT_MAX),
         route=route,
     )
 
@@ -449,7 +435,7 @@ def _assessment(reader: _Reader, data: Any, where: str) -> AssessmentRecord:
         by=reader.text(obj["by"], f"{where}.by", max_len=64),
         items=dict(items),
         pulse_bpm=pulse,
-        note=reader.text(obj.get("note"), f"{where}.note", required=False, max_len=2000),
+        note=reader.text(obj.get("note"), f"{where}.note", required=False, max_len=NOTE_MAX),
     )
 
 

@@ -21,7 +21,7 @@ from monitor.domain.alert_state import AlertEvent, AlertState, EventKind
 from monitor.domain.protocol import Protocol
 from monitor.domain.rules import RULE_TITLES, Finding, Priority, evaluate, evaluate_with_next_change
 from monitor.domain.timeline import Timeline
-from monitor.services.base import ServiceBase, clean, require_reason, usernames
+from monitor.services.base import MAX_REASON, ServiceBase, checked_text, require_reason, usernames
 from monitor.services.errors import NotFound, ValidationError
 from monitor.services.timeline_builder import (
     EpisodeFacts,
@@ -681,7 +681,7 @@ class AlertingMixin(ServiceBase):
             if view.priority == Priority.HIGH.label:
                 why = require_reason("Reason", reason, "acknowledge a high-priority alert")
             else:
-                why = clean(reason)
+                why = checked_text("Reason", reason, MAX_REASON)
             if view.state == AlertState.ACKNOWLEDGED.value:
                 return view
             self._add_event(session, user, view, EventKind.ACKNOWLEDGE, now, why, None)
@@ -698,7 +698,9 @@ class AlertingMixin(ServiceBase):
                 )
             except alert_state.SnoozeRefused as exc:
                 raise ValidationError("Snooze (minutes)", str(exc)) from exc
-            self._add_event(session, user, view, EventKind.SNOOZE, now, clean(reason), until)
+            self._add_event(
+                session, user, view, EventKind.SNOOZE, now, checked_text("Reason", reason, MAX_REASON), until
+            )
             return self._alert_view(session, alert_id, now)
 
     def silence_alert(self, actor: str, alert_id: int) -> AlertView:

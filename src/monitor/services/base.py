@@ -11,6 +11,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from monitor.domain import accounts, charting
+from monitor.domain.text import NOTE_MAX, text_problem
 from monitor.services.clock import Clock, SystemClock, workstation_zone_name
 from monitor.services.errors import Conflict, NotFound, NotPermitted, ServiceError, ValidationError
 from monitor.services.timeline_builder import EpisodeFacts, episode_facts
@@ -18,7 +19,7 @@ from monitor.store import audit
 from monitor.store.database import Database
 from monitor.store.models import Base, Episode, User, WorkstationSetting
 
-MAX_REASON = 2000
+MAX_REASON = NOTE_MAX
 SYSTEM_USERNAME = "system"
 SYSTEM_DISPLAY_NAME = "Withdrawal monitor (automatic)"
 
@@ -27,13 +28,24 @@ def clean(text: str | None) -> str:
     return (text or "").strip()
 
 
+def checked_text(field: str, text: str | None, max_len: int = NOTE_MAX) -> str:
+    """clean(text), refused in words when no record may keep it: too long, or a character nobody types
+    (a control character, a lone surrogate). Stored, such text was refused by the episode export, and
+    a lone surrogate failed the write with an encoding error."""
+    cleaned = clean(text)
+    problem = text_problem(cleaned, max_len)
+    if problem:
+        raise ValidationError(field, f"{field} {problem}.")
+    return cleaned
+
+
 def require_reason(field: str, reason: str | None, what: str) -> str:
     cleaned = clean(reason)
     if not cleaned:
         raise ValidationError(field, f"A reason is required to {what}.")
     if len(cleaned) > MAX_REASON:
         raise ValidationError(field, f"The reason is too long (at most {MAX_REASON} characters).")
-    return cleaned
+    return checked_text(field, cleaned, MAX_REASON)
 
 
 def usernames(session: Session, ids: Iterable[int | None]) -> dict[int, str]:
@@ -226,7 +238,7 @@ class ServiceBase:
             )
         if len(cleaned) > MAX_REASON:
             raise ValidationError(field, f"The reason is too long (at most {MAX_REASON} characters).")
-        return cleaned
+        return checked_text(field, cleaned, MAX_REASON)
 
     def _record_void(
         self,

@@ -17,11 +17,21 @@ from sqlalchemy import BigInteger, cast, func, insert, select
 from sqlalchemy.orm import Session, aliased, selectinload
 
 from monitor.domain import charting, scales, substances
+from monitor.domain.text import AMOUNT_MAX, BED_MAX, MRN_MAX, NAME_MAX
 from monitor.services.accounts import AccountsMixin
 from monitor.services.alerting import AlertingMixin
 from monitor.services.audit_queries import AuditQueriesMixin
 from monitor.services.backups import BackupsMixin
-from monitor.services.base import SYSTEM_USERNAME, Actor, ServiceBase, clean, require_reason, usernames
+from monitor.services.base import (
+    MAX_REASON,
+    SYSTEM_USERNAME,
+    Actor,
+    ServiceBase,
+    checked_text,
+    clean,
+    require_reason,
+    usernames,
+)
 from monitor.services.errors import Conflict, NotFound, ValidationError
 from monitor.services.exporting import ExportingMixin
 from monitor.services.importing import ImportingMixin
@@ -128,11 +138,13 @@ class ClinicalService(
         """Admit a patient to a new episode; an existing MRN adds the episode to that patient."""
         now = self.clock.now()
         mrn = clean(request.mrn)
-        name = clean(request.name)
         if not mrn:
             raise ValidationError("MRN", "The MRN is required.")
-        if len(mrn) > 64:
-            raise ValidationError("MRN", "The MRN is too long (at most 64 characters).")
+        if len(mrn) > MRN_MAX:
+            raise ValidationError("MRN", f"The MRN is too long (at most {MRN_MAX} characters).")
+        mrn = checked_text("MRN", mrn, MRN_MAX)
+        name = checked_text("Name", request.name, NAME_MAX)
+        bed = checked_text("Bed", request.bed, BED_MAX)
         if not name:
             raise ValidationError("Name", "The patient's name is required.")
         if request.birth_date is not None and request.birth_date > now.date():
@@ -203,7 +215,7 @@ class ClinicalService(
             episode = Episode(
                 patient_id=patient.id,
                 admitted_at=admitted_at,
-                bed=clean(request.bed),
+                bed=bed,
                 recorded_at=now,
                 admitted_by_id=user.id,
                 tz_name=self.zone_name,
@@ -217,7 +229,7 @@ class ClinicalService(
                         episode_id=episode.id,
                         substance=use.substance,
                         last_use_at=use.last_use_at,
-                        amount=clean(use.amount),
+                        amount=checked_text("Amount", use.amount, AMOUNT_MAX),
                         route=use.route,
                     )
                 )
@@ -272,7 +284,7 @@ class ClinicalService(
                 )
             episode.discharged_at = when
             episode.discharged_by_id = user.id
-            episode.discharge_note = clean(note)
+            episode.discharge_note = checked_text("Discharge note", note)
             audit.append(
                 session,
                 at=now,
@@ -342,7 +354,7 @@ class ClinicalService(
                 result,
                 taken_at,
                 now,
-                clean(entry.late_reason),
+                checked_text("Reason for late charting", entry.late_reason, MAX_REASON),
                 replaces=old,
                 amend_reason=why,
             )
@@ -665,7 +677,7 @@ class ClinicalService(
             tz_name=self.zone_name,
             total=result.total,
             pulse_bpm=entry.pulse_bpm,
-            note=clean(entry.note),
+            note=checked_text("Note", entry.note),
             late_reason=late_reason,
             root_id=(replaces.root_id or replaces.id) if replaces else None,
             version=(replaces.version + 1) if replaces else 1,

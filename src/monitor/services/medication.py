@@ -17,8 +17,9 @@ from sqlalchemy.orm import Session
 
 from monitor.domain import medications, plausibility, substances
 from monitor.domain.rules import is_antagonist, preview_dose
+from monitor.domain.text import AMOUNT_MAX
 from monitor.domain.timeline import DoseRecord
-from monitor.services.base import ServiceBase, clean, require_reason, usernames
+from monitor.services.base import MAX_REASON, ServiceBase, checked_text, require_reason, usernames
 from monitor.services.errors import Conflict, NotFound, ValidationError
 from monitor.services.timeline_builder import (
     VITAL_MEASUREMENTS,
@@ -134,7 +135,7 @@ class MedicationMixin(ServiceBase):
             user, episode = self._open_episode(session, actor, "record_dose", episode_id, "doses")
             self._not_before_admission("Time given", given_at, episode)
             warnings = self._dose_warnings(session, episode, entry, now)
-            reason = clean(entry.warning_reason)
+            reason = checked_text(WARNING_REASON_FIELD, entry.warning_reason, MAX_REASON)
             if warnings and not reason:
                 listed = "; ".join(f"{w.priority.upper()}: {w.message}" for w in warnings)
                 raise ValidationError(
@@ -150,7 +151,7 @@ class MedicationMixin(ServiceBase):
                 recorded_at=now,
                 recorded_by_id=user.id,
                 tz_name=self.zone_name,
-                note=clean(entry.note),
+                note=checked_text("Note", entry.note),
                 late_reason=late_reason,
                 warnings_json=json.dumps([w.message for w in warnings]),
                 warning_reason=reason if warnings else "",
@@ -301,7 +302,7 @@ class MedicationMixin(ServiceBase):
                 resp_rate=entry.resp_rate,
                 spo2=entry.spo2,
                 temp_c=entry.temp_c,
-                note=clean(entry.note),
+                note=checked_text("Note", entry.note),
                 late_reason=late_reason,
             )
             session.add(row)
@@ -417,7 +418,7 @@ class MedicationMixin(ServiceBase):
                 episode_id=episode.id,
                 substance=use.substance,
                 last_use_at=last,
-                amount=clean(use.amount),
+                amount=checked_text("Amount", use.amount, AMOUNT_MAX),
                 route=use.route,
                 recorded_at=now,
                 recorded_by_id=user.id,

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from monitor.domain.substances import ROUTES, SUBSTANCES
+from monitor.domain.text import AMOUNT_MAX, BED_MAX, MRN_MAX, NAME_MAX
 from monitor.services.clinical import SEXES, ClinicalService
 from monitor.services.errors import ValidationError
 from monitor.services.views import AdmissionRequest, SubstanceInput
@@ -44,7 +45,9 @@ class AdmitDialog(QDialog):
         form = QFormLayout()
         self.fields: dict[str, QWidget] = {}
         self.mrn = QLineEdit()
+        self.mrn.setMaxLength(MRN_MAX)
         self.name = QLineEdit()
+        self.name.setMaxLength(NAME_MAX)
         self.birth_date = QLineEdit()
         self.birth_date.setPlaceholderText("YYYY-MM-DD")
         self.sex = QComboBox()
@@ -52,6 +55,7 @@ class AdmitDialog(QDialog):
         for sex in SEXES:
             self.sex.addItem(self.tr(sex), sex)
         self.bed = QLineEdit()
+        self.bed.setMaxLength(BED_MAX)
         self.admitted_at = TimeEdit()
         self.admitted_at.setDateTime(to_qdatetime(now))
         for label, widget in (
@@ -125,6 +129,7 @@ class AdmitDialog(QDialog):
         when.setDateTime(to_qdatetime(last_use or self.service.clock.now() - timedelta(days=1)))
         when.setAccessibleName(f"Last use {row + 1}")
         amount_edit = QLineEdit(amount)
+        amount_edit.setMaxLength(AMOUNT_MAX)
         amount_edit.setPlaceholderText("e.g. 35 g/day")
         amount_edit.setAccessibleName(f"Amount {row + 1}")
         route_combo = QComboBox()

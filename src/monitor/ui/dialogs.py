@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 
 from monitor.domain.scales import COWS
 from monitor.domain.substances import ROUTES, SUBSTANCES
+from monitor.domain.text import AMOUNT_MAX, NOTE_MAX
 from monitor.services.clinical import ClinicalService
 from monitor.services.errors import ValidationError
 from monitor.services.views import AssessmentView, SubstanceInput
@@ -47,6 +48,7 @@ class ReasonDialog(QDialog):
         layout.addWidget(text)
         form = QFormLayout()
         self.reason = QLineEdit()
+        self.reason.setMaxLength(NOTE_MAX)
         _named(self.reason, label)
         caption = QLabel(self.tr(label))
         caption.setBuddy(self.reason)
@@ -91,6 +93,7 @@ class DischargeDialog(QDialog):
         self.when.setDateTime(to_qdatetime(service.clock.now()))
         _named(self.when, "Discharged at")
         self.note = QLineEdit()
+        self.note.setMaxLength(NOTE_MAX)
         _named(self.note, "Discharge note")
         for text, widget in (("Discharged at", self.when), ("Discharge note", self.note)):
             caption = QLabel(self.tr(text))
@@ -213,6 +216,7 @@ class SubstanceReportDialog(QDialog):
         self.last_use = TimeEdit()
         self.last_use.setDateTime(to_qdatetime(service.clock.now()))
         self.amount = QLineEdit()
+        self.amount.setMaxLength(AMOUNT_MAX)
         self.amount.setPlaceholderText(self.tr("e.g. 20 g"))
         self.route = QComboBox()
         self.route.addItem("", "")
