@@ -215,6 +215,8 @@ def test_an_unsaved_cows_survives_the_lock_for_the_same_nurse(
             yawning=dialog.selected("yawning"),
             note=dialog.note_edit.text(),
             title=dialog.windowTitle(),
+            # on where she stopped: the first item still to score (QA: it was the full pulse field)
+            focus=dialog.focusWidget() is dialog.item_widget("restlessness"),
         )
         for key in (
             "restlessness",
@@ -238,6 +240,7 @@ def test_an_unsaved_cows_survives_the_lock_for_the_same_nurse(
         "yawning": 1,
         "note": "restless since lunch",
         "title": f"COWS – {NAME} (bed 3B)",
+        "focus": True,
     }
     qtbot.waitUntil(lambda: len(service.assessments(episode)) == 2, timeout=5000)
     saved = service.assessments(episode)[-1]

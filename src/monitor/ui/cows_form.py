@@ -1110,6 +1110,13 @@ class CowsForm(QDialog):
     def _focus_first(self) -> None:
         # Set before the dialog is shown: QDialog then gives focus to this widget when it opens.
         first = self._items["resting_pulse"]
+        boxes = [box for box in self._items.values() if not box.locked]
+        missing = [box for box in boxes if box.value() is None]
+        if missing and len(missing) < len(boxes):
+            # A draft restored after the idle lock: on where the nurse stopped, so the next digit she
+            # types scores the next item (in the pulse field it was lost, the field being full).
+            self._focus(missing[0])
+            return
         self._focus(self.pulse_edit if first.locked else first)
 
     def _focus(self, widget: QWidget) -> None:
