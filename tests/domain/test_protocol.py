@@ -150,6 +150,8 @@ def test_from_values_refuses(values: dict[str, float], match: str) -> None:
         ({"reassess_first_minutes": 120, "reassess_second_minutes": 120}, "reassess_second_minutes"),
         ({"reassess_first_minutes": 15}, "reassess_tolerance_minutes"),
         ({"severity_medium": 37}, "severity_high"),
+        ({"opioid_free_short_days": 30}, "opioid_free_short_days"),  # QA: accepted above the 14 long
+        ({"opioid_free_long_days": 6}, "opioid_free_short_days"),
     ],
 )
 def test_inconsistent_combinations_refused(values: dict[str, float], key: str) -> None:

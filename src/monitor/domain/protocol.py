@@ -412,6 +412,14 @@ class Protocol:
                 f"{tolerance.label} ({self.reassess_tolerance_minutes} minutes) must be shorter than the "
                 f"{first.label.lower()} ({self.reassess_first_minutes} minutes)",
             )
+        short, long = _SPECS["opioid_free_short_days"], _SPECS["opioid_free_long_days"]
+        if self.opioid_free_long_days < self.opioid_free_short_days:
+            # Methadone and buprenorphine stay longer than heroin or kratom (domain.md section 4).
+            raise InvalidSetting(
+                short.key,
+                f"{short.label} ({self.opioid_free_short_days} days) must not be longer than the "
+                f"{long.label.lower()} ({self.opioid_free_long_days} days)",
+            )
         medium, high = _SPECS["severity_medium"], _SPECS["severity_high"]
         if self.severity_high <= self.severity_medium:
             raise InvalidSetting(
