@@ -311,6 +311,16 @@ def test_a_mistyped_database_path_is_refused_not_made(
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_folder_given_as_the_database_is_named_as_a_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _out, err = run(capsys, "--db", str(tmp_path), "alerts")
+    assert (code, err) == (
+        2,
+        f"monitor: {tmp_path} is a folder, not a database file: give the file's path.\n",
+    )
+
+
 def test_alerts_all_keeps_an_alert_withdrawn_by_an_entered_in_error_cows(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

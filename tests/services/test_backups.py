@@ -442,6 +442,7 @@ def refused_backups(service: ClinicalService, tmp_path: Path) -> dict[str, tuple
         "empty": (empty, "another program's SQLite file"),
         "newer": (newer, "newer version of the withdrawal monitor"),
         "missing": (folder / "nothing.sqlite", "There is no file"),
+        "folder": (folder, "is a folder: give the backup file in it"),
     }
 
 
@@ -457,7 +458,7 @@ def test_restore_refuses_what_is_not_a_good_backup_of_ours_and_changes_nothing(
         with pytest.raises(ValidationError, match=re.escape(reason)) as refusal:
             service.restore(admin, file)
         assert refusal.value.field == "Backup file", kind
-        if kind != "missing":
+        if kind not in ("missing", "folder"):
             assert refusal.value.message.startswith(f"Not restored: {file.name} "), kind
             assert refusal.value.message.endswith("The current database was not changed."), kind
         assert db_path.read_bytes() == before, kind

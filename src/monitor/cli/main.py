@@ -274,6 +274,8 @@ def _check_database_exists(path: Path, command: str) -> None:
     """A mistyped --db made a new, empty database and answered from it: "no active alerts" for a ward
     that has some. The commands that read refuse a file that is not there; an import makes the new
     database, as before (a fresh file to check episode files in), and says so."""
+    if path.is_dir():
+        raise ServiceError(f"{path} is a folder, not a database file: give the file's path.")
     if path.exists():
         return
     if command != "import":

@@ -371,6 +371,8 @@ def restore_database_file(database: Path, source: Path, actor: str, *, clock: Cl
     clock = clock or SystemClock()
     database = Path(database).expanduser().absolute()
     source = Path(source).expanduser().absolute()
+    if source.is_dir():
+        raise ValidationError(BACKUP_FIELD, f"{source} is a folder: give the backup file in it.")
     if not source.is_file():
         raise ValidationError(BACKUP_FIELD, f"There is no file {source}.")
     if database.exists() and source.samefile(database):

@@ -1086,6 +1086,8 @@ class CowsForm(QDialog):
         box.setText(self.tr("What you entered has not been saved. Discard it?"))
         discard = box.addButton(self.tr("Discard"), QMessageBox.ButtonRole.DestructiveRole)
         keep = box.addButton(self.tr("Keep editing"), QMessageBox.ButtonRole.RejectRole)
+        for button in (discard, keep):
+            button.setAccessibleName(button.text())  # a screen reader names them as they read
         box.setDefaultButton(keep)
         box.setEscapeButton(keep)
         box.exec()
