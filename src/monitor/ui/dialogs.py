@@ -27,6 +27,7 @@ from monitor.services.clinical import ClinicalService
 from monitor.services.errors import ValidationError
 from monitor.services.views import AssessmentView, SubstanceInput
 from monitor.ui.errors import describe
+from monitor.ui.form_fields import grow_to_fit
 from monitor.ui.timefmt import from_qdatetime, local, to_qdatetime
 from monitor.ui.typed_fields import TimeEdit
 
@@ -87,6 +88,7 @@ class DischargeDialog(QDialog):
         self.actor = actor
         self.episode_id = episode_id
         self.setWindowTitle(self.tr("Discharge {0}").format(patient))
+        self.setMinimumWidth(460)
         layout = QVBoxLayout(self)
         form = QFormLayout()
         self.when = TimeEdit()
@@ -122,6 +124,7 @@ class DischargeDialog(QDialog):
             self.service.discharge(self.actor, self.episode_id, self.discharged_at(), self.note.text())
         except Exception as exc:  # shown in words; the dialog keeps what was typed
             self.message.setText(describe(exc))
+            grow_to_fit(self)
             if isinstance(exc, ValidationError) and exc.field == "Discharged at":
                 self.when.setFocus()
             return
