@@ -10,6 +10,7 @@ import hashlib
 import os
 import random
 import sqlite3
+import stat
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
@@ -501,6 +502,20 @@ def test_folder_is_not_a_database(tmp_path: Path) -> None:
     assert info.value.kind is ProblemKind.NOT_A_DATABASE
     assert_plain(info.value)
     assert list(folder.iterdir()) == []
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are a POSIX thing")
+def test_a_device_or_pipe_is_not_a_database_and_keeps_its_permissions(tmp_path: Path) -> None:
+    """QA ran `monitor --db /dev/null` as root: the file was chmod-ed to 0600, and /dev/null was no
+    longer usable by any other program. A named pipe stands in for the device here."""
+    pipe = tmp_path / "monitor.sqlite"
+    os.mkfifo(pipe, 0o666)
+    pipe.chmod(0o666)  # whatever the umask made of it
+    with pytest.raises(DatabaseProblem) as info:
+        open_database(path=pipe)  # a pipe opened for reading would wait for a writer forever
+    assert info.value.kind is ProblemKind.NOT_A_DATABASE
+    assert_plain(info.value)
+    assert stat.S_IMODE(pipe.stat().st_mode) == 0o666
 
 
 def test_missing_folder_cannot_open_and_is_not_created(tmp_path: Path) -> None:

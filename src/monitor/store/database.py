@@ -199,6 +199,10 @@ def _prepare_sqlite_file(path: Path) -> None:
         raise DatabaseProblem(ProblemKind.NETWORK_SHARE, str(path))
     if path.is_dir():
         raise DatabaseProblem(ProblemKind.NOT_A_DATABASE, f"{path} is a folder")
+    if path.exists() and not path.is_file():
+        # A device or a pipe (--db /dev/null): never opened, never chmod-ed. Run as root, the chmod
+        # below once made /dev/null unusable for every program on the machine.
+        raise DatabaseProblem(ProblemKind.NOT_A_DATABASE, f"{path} is not a regular file")
     if path.exists():
         try:
             with path.open("rb") as handle:
