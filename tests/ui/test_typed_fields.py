@@ -118,12 +118,18 @@ def test_a_number_beyond_the_range_is_said_not_cut_to_its_first_digit(qtbot: QtB
     assert minutes.value() == 6  # what the field shows is what would be saved, and the nurse was told
 
 
-def test_a_minus_sign_in_a_positive_setting_is_said(qtbot: QtBot) -> None:
+def _rise(value: float) -> DoubleSpinBox:
+    """The protocol's precipitated-withdrawal rise: whole points from 2 to 20."""
     rise = DoubleSpinBox()
     rise.setDecimals(0)
     rise.setRange(2, 20)
     rise.setSuffix(" points")
-    rise.setValue(6)
+    rise.setValue(value)
+    return rise
+
+
+def test_a_minus_sign_in_a_positive_setting_is_said(qtbot: QtBot) -> None:
+    rise = _rise(6)
     _window, said = _number_field(qtbot, rise)
     _select_all(qtbot, rise)
     qtbot.keyClicks(rise, "-5")
@@ -133,11 +139,7 @@ def test_a_minus_sign_in_a_positive_setting_is_said(qtbot: QtBot) -> None:
 
 def test_leaving_an_unfinished_number_says_what_the_field_went_back_to(qtbot: QtBot) -> None:
     """ "1." in a field of whole numbers from 2: Qt puts the last value back when the field is left."""
-    rise = DoubleSpinBox()
-    rise.setDecimals(0)
-    rise.setRange(2, 20)
-    rise.setSuffix(" points")
-    rise.setValue(9)
+    rise = _rise(9)
     _window, said = _number_field(qtbot, rise)
     _select_all(qtbot, rise)
     qtbot.keyClicks(rise, "1")

@@ -103,10 +103,28 @@ def _left_unfinished(
         field.refused.emit(message)  # type: ignore[attr-defined]
 
 
-def _say_out_of_range(field: QAbstractSpinBox, typed: str, low: str, high: str, unit: str) -> None:
-    message = field.tr('"{0}" was not taken: the value is from {1} to {2}{3}.').format(typed, low, high, unit)
-    _say(field, message)
-    field.refused.emit(message)  # type: ignore[attr-defined]
+def _press_in_range(
+    field: QAbstractSpinBox,
+    event: QKeyEvent,
+    press: Callable[[QKeyEvent], None],
+    signs: str,
+    limits: tuple[str, str],
+) -> None:
+    """Let the field take the key; a digit or one of `signs` it refused (the value would leave the
+    range) is said."""
+    typed = _typed(event)
+    before = _state(field)
+    press(event)
+    if typed and (typed.isdigit() or typed in signs) and _state(field) == before:
+        low, high = limits
+        message = field.tr('"{0}" was not taken: the value is from {1} to {2}{3}.').format(
+            typed,
+            low,
+            high,
+            field.suffix(),  # type: ignore[attr-defined]
+        )
+        _say(field, message)
+        field.refused.emit(message)  # type: ignore[attr-defined]
 
 
 class SpinBox(QSpinBox):
@@ -115,11 +133,7 @@ class SpinBox(QSpinBox):
     refused = Signal(str)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
-        typed = _typed(event)
-        before = _state(self)
-        super().keyPressEvent(event)
-        if typed and (typed.isdigit() or typed in "+-") and _state(self) == before:
-            _say_out_of_range(self, typed, str(self.minimum()), str(self.maximum()), self.suffix())
+        _press_in_range(self, event, super().keyPressEvent, "+-", (str(self.minimum()), str(self.maximum())))
 
     def focusOutEvent(self, event: QFocusEvent) -> None:
         _left_unfinished(self, event, super().focusOutEvent)
@@ -131,12 +145,8 @@ class DoubleSpinBox(QDoubleSpinBox):
     refused = Signal(str)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
-        typed = _typed(event)
-        before = _state(self)
-        super().keyPressEvent(event)
-        if typed and (typed.isdigit() or typed in "+-.,") and _state(self) == before:
-            low, high = (self.textFromValue(v) for v in (self.minimum(), self.maximum()))
-            _say_out_of_range(self, typed, low, high, self.suffix())
+        limits = (self.textFromValue(self.minimum()), self.textFromValue(self.maximum()))
+        _press_in_range(self, event, super().keyPressEvent, "+-.,", limits)
 
     def focusOutEvent(self, event: QFocusEvent) -> None:
         _left_unfinished(self, event, super().focusOutEvent)
