@@ -7,6 +7,7 @@ from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from monitor.services.clinical import ClinicalService
+from monitor.ui.main_window import MainWindow
 from monitor.ui.review_panel import ReviewPanel, SignOffDialog
 from monitor.ui.ward_board import COLUMNS, WardBoard
 from tests.conftest import FakeClock
@@ -139,3 +140,23 @@ def test_signing_twice_shows_the_refusal_in_the_dialog(
     assert "already signed off" in dialog.message.text()
     assert dialog.comment.toPlainText() == "again"
     assert len(service.sign_offs(ward["sam"])) == 1
+
+
+def test_the_review_queue_behind_its_tab_is_readable_when_brought_up(
+    qtbot: QtBot, service: ClinicalService, ward: dict[str, int]
+) -> None:
+    """Filled while its tab was hidden, the queue kept the widths of the empty table: "▲ Pre…",
+    "Alex Exam…" (seen in the docs' screenshot)."""
+    physician = service.ensure_user("dr.park", "Dr Jamie Park", "physician").username
+    window = MainWindow(service, physician, "test ward")
+    qtbot.addWidget(window)
+    window.resize(1366, 768)
+    window.show()
+    qtbot.waitExposed(window)
+    window.show_view(2)
+    table = window.review_panel.table
+    qtbot.waitUntil(table.isVisible)
+    metrics = table.fontMetrics()
+    for column in range(4):
+        text = window.review_panel.model.item(0, column).text()
+        assert table.columnWidth(column) >= metrics.horizontalAdvance(text), text

@@ -95,6 +95,8 @@ class ReviewPanel(QWidget):
             for cell in row:
                 cell.setData(item.episode_id, EPISODE_ROLE)
             self.model.appendRow(row)
+        # Filled while its tab is hidden, the header kept the widths of the empty table ("▲ Pre…").
+        self.table.resizeColumnsToContents()
 
     def selected_episode(self) -> int | None:
         index = self.table.currentIndex()
