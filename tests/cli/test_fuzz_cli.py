@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import copy
 import io
 import json
 import os
@@ -29,6 +30,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from monitor.cli.main import EXPORT_FORMATS, build_parser, main
+from monitor.io.episode_json import parse_document
 from monitor.services.clinical import ClinicalService
 from monitor.store.database import open_database
 from tests.io.test_episode_json import EXAMPLE
@@ -380,3 +382,29 @@ def test_a_refused_command_leaves_no_workstation_account_behind(tmp_path: Path) 
     code, err = run(["--db", str(db), "audit", "export", "--csv", str(tmp_path / "audit.csv")])
     assert code == 2 and "may not" in err  # the workstation account is a nurse
     assert row_counts(db) == before
+
+
+def test_a_refused_import_leaves_no_workstation_account_behind(tmp_path: Path) -> None:
+    """QA: refused after the file was read (the MRN is another patient's), an import run without --user
+    said "nothing was written" but had made the workstation account and its audit row."""
+    db = tmp_path / "w.sqlite"
+    service = ClinicalService(open_database(path=db), zone_name="Europe/Berlin")
+    nurse = service.ensure_user("rn.lee", "Robin Lee", "nurse").username
+    service.import_episodes(nurse, parse_document(copy.deepcopy(EXAMPLE)))  # Alex Example, K-1001
+    service.db.dispose()
+    before = row_counts(db)
+    other = copy.deepcopy(EXAMPLE)
+    other["patient"]["name"] = "Sam Other"
+    refused = tmp_path / "sam.json"
+    refused.write_text(json.dumps(other), encoding="utf-8")
+    code, err = run(["--db", str(db), "import", str(refused)])
+    assert code == 2 and "nothing was written" in err and "belongs to Alex Example" in err
+    assert row_counts(db) == before
+    same = tmp_path / "alex.json"
+    same.write_text(json.dumps(EXAMPLE), encoding="utf-8")
+    assert run(["--db", str(db), "import", str(same)])[0] == 0  # the account is made with the import
+    service = ClinicalService(open_database(path=db), zone_name="Europe/Berlin")
+    try:
+        assert service.account_exists("workstation")
+    finally:
+        service.db.dispose()

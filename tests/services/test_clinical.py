@@ -16,7 +16,8 @@ from hypothesis import strategies as st
 
 from monitor.domain.scales import COWS
 from monitor.io.episode_json import load_file
-from monitor.services.clinical import WORKSTATION_USERNAME, ClinicalService
+from monitor.services.base import WORKSTATION_USERNAME
+from monitor.services.clinical import ClinicalService
 from monitor.services.errors import Conflict, NotFound, ServiceError, ValidationError
 from monitor.services.views import AdmissionRequest, AssessmentInput, SubstanceInput
 from monitor.store.database import Database

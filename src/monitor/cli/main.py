@@ -191,10 +191,11 @@ def _is_utf8(text: str) -> bool:
     return True
 
 
-def _acting_user(service: ClinicalService, requested: str | None, action: str) -> str:
+def _acting_user(service: ClinicalService, requested: str | None, action: str, *, make: bool = True) -> str:
     """The account a command writes as: --user or $MONITOR_USER must name an existing account (the
     command line never creates one); without either, the workstation account (a nurse with no
-    password, which cannot sign in to the app), made only when a nurse may do `action`."""
+    password, which cannot sign in to the app), made only when a nurse may do `action` (and, with
+    `make` False, left to the service to make in the command's own transaction)."""
     name = (requested or locations.configured_user() or "").strip()
     if not name:
         if not accounts.can(accounts.NURSE, action):
@@ -203,7 +204,11 @@ def _acting_user(service: ClinicalService, requested: str | None, action: str) -
                 f"The workstation account (a nurse) may not {accounts.ACTION_WORDS[action]}: "
                 "name an account that may with --user NAME."
             )
-        return service.ensure_workstation_user().username
+        if make:
+            return service.ensure_workstation_user().username
+        from monitor.services.base import WORKSTATION_USERNAME  # the services are loaded by now
+
+        return WORKSTATION_USERNAME
     if not service.account_exists(name):
         raise ServiceError(
             f"There is no account {name!r}. An administrator creates accounts in the app "
@@ -324,7 +329,8 @@ def _import(service: ClinicalService, args: argparse.Namespace) -> int:
     except EpisodeFileError as error:
         print(f"monitor: import refused, nothing was written: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    actor = _acting_user(service, args.user, "import_episodes")
+    # A refused import writes nothing, not even the workstation account: the import makes it.
+    actor = _acting_user(service, args.user, "import_episodes", make=False)
     try:
         report = service.import_episodes(
             actor,

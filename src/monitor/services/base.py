@@ -22,6 +22,9 @@ from monitor.store.models import Base, Episode, User, WorkstationSetting
 MAX_REASON = NOTE_MAX
 SYSTEM_USERNAME = "system"
 SYSTEM_DISPLAY_NAME = "Withdrawal monitor (automatic)"
+# The command line's account when no user is named: a nurse with no password (it cannot sign in).
+WORKSTATION_USERNAME = "workstation"
+WORKSTATION_DISPLAY_NAME = "Workstation default user (no sign-in yet)"
 
 
 def clean(text: str | None) -> str:
@@ -102,6 +105,38 @@ class ServiceBase:
         self.db = db
         self.clock: Clock = clock or SystemClock()
         self.zone_name = zone_name or workstation_zone_name()
+
+    def _user_in(
+        self, session: Session, username: str, display_name: str, role: str, *, workstation_default: bool
+    ) -> User:
+        """The account, made (and audited) in the caller's transaction if it does not exist yet."""
+        user = session.scalar(select(User).where(User.username == username))
+        if user is None:
+            user = User(
+                username=username,
+                display_name=clean(display_name) or username,
+                role=role,
+                active=True,
+                is_workstation_default=workstation_default,
+                created_at=self.clock.now(),
+            )
+            session.add(user)
+            session.flush()
+            audit.append(
+                session,
+                at=self.clock.now(),
+                user_id=user.id,
+                action="user.create",
+                entity="user",
+                entity_id=user.id,
+                after={"username": username, "role": role, "workstation_default": workstation_default},
+            )
+        return user
+
+    def _workstation_user_in(self, session: Session) -> User:
+        return self._user_in(
+            session, WORKSTATION_USERNAME, WORKSTATION_DISPLAY_NAME, "nurse", workstation_default=True
+        )
 
     def _actor(self, session: Session, username: str, action: str) -> User:
         """The acting account, if it may do `action` (monitor.domain.accounts.PERMISSIONS).

@@ -64,8 +64,6 @@ from monitor.store.models import (
     table_of,
 )
 
-WORKSTATION_USERNAME = "workstation"
-WORKSTATION_DISPLAY_NAME = "Workstation default user (no sign-in yet)"
 SEXES = ("female", "male", "other", "unknown")
 
 
@@ -92,33 +90,14 @@ class ClinicalService(
         if not username:
             raise ValidationError("username", "A user name is required.")
         with self.db.write() as session:
-            user = session.scalar(select(User).where(User.username == username))
-            if user is None:
-                user = User(
-                    username=username,
-                    display_name=clean(display_name) or username,
-                    role=role,
-                    active=True,
-                    is_workstation_default=workstation_default,
-                    created_at=self.clock.now(),
-                )
-                session.add(user)
-                session.flush()
-                audit.append(
-                    session,
-                    at=self.clock.now(),
-                    user_id=user.id,
-                    action="user.create",
-                    entity="user",
-                    entity_id=user.id,
-                    after={"username": username, "role": role, "workstation_default": workstation_default},
-                )
+            user = self._user_in(
+                session, username, display_name, role, workstation_default=workstation_default
+            )
             return _user_view(user)
 
     def ensure_workstation_user(self) -> UserView:
-        return self.ensure_user(
-            WORKSTATION_USERNAME, WORKSTATION_DISPLAY_NAME, "nurse", workstation_default=True
-        )
+        with self.db.write() as session:
+            return _user_view(self._workstation_user_in(session))
 
     def account_exists(self, username: str) -> bool:
         """An account of that name exists and is active (the application's own never counts)."""

@@ -23,7 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from monitor.domain import charting, scales
-from monitor.services.base import SYSTEM_USERNAME, ServiceBase
+from monitor.services.base import SYSTEM_USERNAME, WORKSTATION_USERNAME, ServiceBase
 from monitor.services.errors import ServiceError, ValidationError
 from monitor.store import audit
 from monitor.store.models import (
@@ -80,9 +80,13 @@ class ImportingMixin(ServiceBase):
         create_unknown_users: bool = True,
         source: str = "",
     ) -> ImportReport:
+        """All or nothing. `actor` WORKSTATION_USERNAME: the workstation account is made in the import's
+        own transaction when it does not exist yet, so a refused import writes nothing at all."""
         now = self.clock.now()
         report = ImportReport()
         with self.db.write() as session:
+            if actor == WORKSTATION_USERNAME:
+                self._workstation_user_in(session)
             user = self._actor(session, actor, "import_episodes")
             touched: list[Episode] = []
             for record in records:
