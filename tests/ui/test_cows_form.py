@@ -431,6 +431,16 @@ def test_a_digit_typed_after_the_last_item_is_said_at_once(form: CowsForm, qtbot
     assert form.saved is not None and form.saved.total == 0
 
 
+def test_a_digit_the_time_cannot_take_is_said_on_the_status_line(form: CowsForm, qtbot: QtBot) -> None:
+    form.time_edit.setFocus()
+    qtbot.waitUntil(form.time_edit.hasFocus)
+    shown = form.time_edit.text()
+    qtbot.keyClick(form.time_edit, Qt.Key.Key_End)
+    type_digit(qtbot, 7)  # after the minutes: nothing more fits
+    assert form.time_edit.text() == shown
+    assert form.status_text().startswith('"7" was not taken: type the time as')
+
+
 def test_eleven_scores_typed_without_a_slip_save_with_one_enter(form: CowsForm, qtbot: QtBot) -> None:
     for digit in "21322124123":
         type_digit(qtbot, int(digit))

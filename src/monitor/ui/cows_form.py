@@ -602,6 +602,7 @@ class CowsForm(QDialog):
         self.time_message.setWordWrap(True)
         form.addRow(self.time_message)
         self.time_edit.dateTimeChanged.connect(self._time_changed)
+        self.time_edit.refused.connect(self._show_hint)  # said on the status line too, not only a tooltip
 
         self._late_label = QLabel(self.tr("Reason for &late charting"), box)
         self.late_reason_edit = QLineEdit(box)
