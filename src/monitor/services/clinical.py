@@ -248,7 +248,8 @@ class ClinicalService(
                 raise Conflict("This episode is already discharged.")
             if when < episode.admitted_at:
                 raise ValidationError("Discharged at", "The discharge time is before the admission.")
-            stay = build_timeline(session, self._episode_facts(session, episode.id))
+            facts = self._episode_facts(session, episode.id)
+            stay = build_timeline(session, facts)
             charted = [
                 *(a.taken_at for a in stay.assessments),
                 *(d.given_at for d in stay.doses),
@@ -276,7 +277,13 @@ class ClinicalService(
                 after={"discharged_at": when, "note": episode.discharge_note},
             )
             session.flush()
-            self._after_write(session, episode.id, now)
+            # The stay read above, now discharged: evaluated without reading its records again.
+            self._sync_alerts(
+                session,
+                dataclasses.replace(facts, discharged_at=when),
+                now,
+                timeline=dataclasses.replace(stay, discharged_at=when),
+            )
 
     # --- assessments ------------------------------------------------------------------------------
 
