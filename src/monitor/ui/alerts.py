@@ -548,7 +548,6 @@ class AlertPanel(QWidget):
         self.model.setHorizontalHeaderLabels([self.tr(c) for c in ALERT_COLUMNS])
         self.table = ListTable(self)
         self.table.setAccessibleName(self.tr("Alerts"))
-        self.table.setTabKeyNavigation(False)  # Tab goes on to the buttons, not from cell to cell
         self.table.setModel(self.model)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)

@@ -124,7 +124,6 @@ _SIZED_ROWS = 40  # rows whose contents size the columns of the long tables (abo
 def _readonly_table(name: str) -> QTableView:
     table = ListTable()
     table.setAccessibleName(name)
-    table.setTabKeyNavigation(False)  # Tab goes on to the next control, not from cell to cell
     table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
     table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
     table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)

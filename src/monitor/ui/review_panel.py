@@ -51,7 +51,6 @@ class ReviewPanel(QWidget):
         self.model.setHorizontalHeaderLabels([self.tr(c) for c in QUEUE_COLUMNS])
         self.table = ListTable()
         self.table.setAccessibleName("Review queue")
-        self.table.setTabKeyNavigation(False)  # Tab goes on to the buttons, not from cell to cell
         self.table.setModel(self.model)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)

@@ -234,7 +234,6 @@ class WardBoard(QWidget):
         self.proxy.setSortRole(SORT_ROLE)
         self.table = ListTable()
         self.table.setAccessibleName("Ward board")
-        self.table.setTabKeyNavigation(False)  # Tab goes on to the buttons, not from cell to cell
         self.table.setModel(self.proxy)
         self.table.setSortingEnabled(True)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
